@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import Redis from "ioredis";
+import { freePort } from "./ports.ts";
+import { waitFor } from "./wait.ts";
+
+export interface TestRedisOptions {
+  /** Keep an append-only file so a restart brings the data back. */
+  appendonly?: boolean;
+  /** Extra `redis-server` arguments, e.g. ["--aclfile", path]. */
+  args?: string[];
+}
+
+/**
+ * A private `redis-server` on a free port in a temporary directory, which a test may kill and
+ * restart (same port, same directory) to simulate outages. Always call `destroy()`.
+ */
+export class TestRedis {
+  readonly dir = mkdtempSync(join(tmpdir(), "rsd-redis-"));
+  private process: Subprocess | undefined;
+  private admin: Redis | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly options: TestRedisOptions,
+  ) {}
+
+  static async start(options: TestRedisOptions = {}): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), options);
+    await redis.startProcess();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A lazily created admin connection (no offline queue surprises: it reconnects on its own). */
+  client(): Redis {
+    this.admin ??= new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    this.admin.on("error", () => {});
+    return this.admin;
+  }
+
+  async startProcess(): Promise<void> {
+    const args = [
+      "redis-server",
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      this.options.appendonly ? "yes" : "no",
+      "--appendfsync",
+      "always",
+      ...(this.options.args ?? []),
+    ];
+    this.process = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
+    const probe = new Redis({ port: this.port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => null });
+    probe.on("error", () => {});
+    try {
+      await waitFor(`redis-server on port ${this.port}`, async () => {
+        if (this.process?.exitCode !== null) throw new Error(`redis-server exited (${this.process?.exitCode})`);
+        if (probe.status !== "ready") await probe.connect().catch(() => {});
+        // With an ACL file the default user may be off: an auth error still proves the server is up.
+        const answer = await probe.ping().catch((error: Error) => error.message);
+        return answer === "PONG" || /NOAUTH|NOPERM|WRONGPASS/.test(answer);
+      });
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** Kills the server abruptly (SIGKILL): nothing is saved beyond what AOF already holds. */
+  async kill(): Promise<void> {
+    const proc = this.process;
+    if (!proc) return;
+    proc.kill("SIGKILL");
+    await proc.exited;
+    this.process = undefined;
+  }
+
+  /** Kills and starts again on the same port; without AOF the new server is empty. */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.startProcess();
+  }
+
+  async destroy(): Promise<void> {
+    this.admin?.disconnect();
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,96 @@
+import { ServiceProcess } from "./service-process.ts";
+import { TestRedis, type TestRedisOptions } from "./redis-server.ts";
+
+export interface StackOptions {
+  proxies?: number;
+  terminals?: number;
+  processingMs?: number;
+  /** Environment for both services (e.g. CLAIM_IDLE_MS, MAX_DELIVERIES). */
+  env?: Record<string, string>;
+  ingressEnv?: Record<string, string>;
+  proxyEnv?: Record<string, string>;
+  redis?: TestRedisOptions;
+}
+
+/**
+ * A whole stack on this machine: a private redis-server, one ingress and N proxies, each a real
+ * process on a free port, with a unique STREAM_PREFIX. `stop()` tears everything down.
+ */
+export class Stack {
+  private constructor(
+    readonly redis: TestRedis,
+    readonly ingress: ServiceProcess,
+    readonly proxies: ServiceProcess[],
+    readonly prefix: string,
+    private readonly options: StackOptions,
+  ) {}
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    const redis = await TestRedis.start(options.redis);
+    const prefix = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const stack = new Stack(redis, undefined as never, [], prefix, options);
+    try {
+      const proxies = await Promise.all(
+        Array.from({ length: options.proxies ?? 2 }, (_, index) => stack.startProxy(`proxy-${index + 1}`)),
+      );
+      const ingress = await ServiceProcess.start("ingress", { ...stack.baseEnv(), ...options.ingressEnv });
+      return new Stack(redis, ingress, proxies, prefix, options);
+    } catch (error) {
+      await redis.destroy();
+      throw error;
+    }
+  }
+
+  baseEnv(): Record<string, string> {
+    return {
+      REDIS_URL: this.redis.url,
+      STREAM_PREFIX: this.prefix,
+      LOG_LEVEL: "info",
+      ...this.options.env,
+    };
+  }
+
+  /** Starts one more proxy with the stack's settings (and `extraEnv`). */
+  async startProxy(podName: string, extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    const proxy = await ServiceProcess.start("proxy", {
+      ...this.baseEnv(),
+      POD_NAME: podName,
+      TERMINALS: String(this.options.terminals ?? 5),
+      PROCESSING_MS: String(this.options.processingMs ?? 150),
+      ...this.options.proxyEnv,
+      ...extraEnv,
+    });
+    this.proxies.push(proxy);
+    return proxy;
+  }
+
+  /** POSTs a request to the ingress and returns status, headers and parsed JSON body. */
+  async request(
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+    const response = await fetch(`${this.ingress.url}/api/requests`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      parsed = { raw: text };
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  /** A Redis key of this stack's deployment, e.g. key("requests"). */
+  key(suffix: string): string {
+    return `${this.prefix}:${suffix}`;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.ingress, ...this.proxies].map((service) => service?.stop("SIGKILL")));
+    await this.redis.destroy();
+  }
+}
