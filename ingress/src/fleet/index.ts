@@ -1,0 +1,33 @@
+import type { StreamKeys } from "@rsd/shared";
+import { Elysia, t } from "elysia";
+import type Redis from "ioredis";
+import { UnavailableError } from "../http/errors.ts";
+import { readFleet } from "./fleet-registry.ts";
+
+/** GET /api/fleet: the live proxies, their terminals and the theoretical throughput. */
+export function fleetController(redis: Redis, keys: StreamKeys) {
+  return new Elysia({ prefix: "/api/fleet", tags: ["fleet"] }).get(
+    "",
+    async () => {
+      try {
+        return await readFleet(redis, keys);
+      } catch {
+        throw new UnavailableError("Redis is unavailable; retry later", 1);
+      }
+    },
+    {
+      response: t.Object({
+        pods: t.Integer(),
+        terminals: t.Integer(),
+        busy: t.Integer(),
+        processingMs: t.Union([t.Number(), t.Null()]),
+        theoreticalRps: t.Union([t.Number(), t.Null()]),
+      }),
+      detail: {
+        summary: "Live proxies and capacity",
+        description:
+          "theoreticalRps = terminals ÷ processing time, when every proxy simulates the same time.",
+      },
+    },
+  );
+}

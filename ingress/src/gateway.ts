@@ -1,0 +1,148 @@
+import { randomBytes } from "node:crypto";
+import {
+  createRedis,
+  createRegistry,
+  healthPlugin,
+  type IngressConfig,
+  isReady,
+  type Logger,
+  PeriodicTask,
+  StreamKeys,
+  StreamStats,
+} from "@rsd/shared";
+import { Elysia } from "elysia";
+import { openapiPlugin } from "./docs/openapi.ts";
+import { fleetController } from "./fleet/index.ts";
+import { errorPlugin } from "./http/error-plugin.ts";
+import { IngressMetrics } from "./metrics.ts";
+import { PendingReplies } from "./replies/pending-replies.ts";
+import { ReplyLoop } from "./replies/reply-loop.ts";
+import { ReplyStream } from "./replies/reply-stream.ts";
+import { IdempotencyKeys } from "./requests/idempotency.ts";
+import { requestsController } from "./requests/index.ts";
+import { ResultStore } from "./requests/results.ts";
+import { RequestService } from "./requests/service.ts";
+import { LoadShedder } from "./shedding/load-shedder.ts";
+
+/** A reply stream outlives a vanished ingress by this long, then Redis drops it. */
+const replyStreamTtlS = 300;
+
+/**
+ * The ingress's composition root: connections, background loops and the HTTP app, with one
+ * start and one graceful stop.
+ */
+export function createGateway(config: IngressConfig, logger: Logger, version: string) {
+  // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
+  const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
+  const keys = new StreamKeys(config.streamPrefix);
+  const redis = createRedis({
+    url: config.redisUrl,
+    role: "commands",
+    name: `ingress:${ingressId}:commands`,
+    logger,
+  });
+  const replyConnection = createRedis({
+    url: config.redisUrl,
+    role: "blocking",
+    name: `ingress:${ingressId}:replies`,
+    logger,
+  });
+  const registry = createRegistry();
+  const metrics = new IngressMetrics(registry);
+  const pending = new PendingReplies();
+  const replyStream = new ReplyStream(redis, keys.replies(ingressId), replyStreamTtlS, logger);
+  const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger);
+  const stats = new StreamStats(redis, keys, registry);
+  const shedder = new LoadShedder(stats, config.maxQueueDepth);
+  const shutdown = new AbortController();
+  // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
+  const whenConnected = async (work: () => Promise<unknown>) => {
+    if (isReady(redis)) await work();
+  };
+  const tasks = [
+    new PeriodicTask(
+      "reply stream upkeep",
+      1000,
+      () => whenConnected(() => replyStream.maintain(replyLoop.position)),
+      logger,
+    ),
+    // Shedding needs a fresh lag; without shedding the gauges alone do not need 10 reads a second.
+    new PeriodicTask(
+      "stream stats",
+      shedder.enabled ? 100 : 1000,
+      () => whenConnected(() => stats.refresh()),
+      logger,
+    ),
+  ];
+  // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
+  redis.on("ready", () => void tasks[0]?.runNow());
+
+  const idempotency = new IdempotencyKeys(redis, keys, config.resultTtlS);
+  const service = new RequestService({
+    redis,
+    keys,
+    replyStream: replyStream.key,
+    pending,
+    shedder,
+    idempotency,
+    results: new ResultStore(redis, keys, config.resultTtlS),
+    metrics,
+    logger,
+    resultTtlS: config.resultTtlS,
+    shutdown: shutdown.signal,
+  });
+
+  let draining = false;
+  const ready = () => !draining && isReady(redis) && replyLoop.healthy;
+
+  // normalize: false — unknown body fields are refused (400), not silently dropped: a typo such as
+  // "timeoutMS" must not quietly fall back to the default deadline.
+  const app = new Elysia({ normalize: false })
+    .use(errorPlugin(logger))
+    .use(openapiPlugin(version))
+    .use(healthPlugin({ isReady: ready, registry }))
+    .use(
+      requestsController({
+        service,
+        idempotency,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        maxTimeoutMs: config.maxTimeoutMs,
+        defaultTimeoutMs: config.requestTimeoutMs,
+      }),
+    )
+    .use(fleetController(redis, keys));
+
+  return {
+    app,
+    ingressId,
+    metrics,
+    pending,
+    isReady: ready,
+    start() {
+      pending.start();
+      replyLoop.start();
+      for (const task of tasks) task.start();
+      logger.info("ingress started", { ingressId, replyStream: replyStream.key, port: config.port });
+    },
+    /** Stops taking work, waits up to the grace time for in-flight replies, answers the rest 503. */
+    async drain(graceMs: number): Promise<void> {
+      draining = true;
+      const deadline = Date.now() + graceMs;
+      while (pending.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+      if (pending.size > 0)
+        logger.warn("grace time over, answering the rest 503", { remaining: pending.size });
+      shutdown.abort();
+      pending.abandonAll();
+    },
+    async stop(): Promise<void> {
+      await Promise.all(tasks.map((task) => task.stop()));
+      await replyLoop.stop();
+      pending.stop();
+      await replyStream.remove().catch(() => {});
+      redis.disconnect();
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

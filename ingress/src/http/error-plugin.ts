@@ -1,0 +1,44 @@
+import type { Logger } from "@rsd/shared";
+import { Elysia } from "elysia";
+import { HttpError } from "./errors.ts";
+import { json } from "./json-response.ts";
+
+interface ValueErrorLike {
+  path?: string;
+  message?: string;
+  summary?: string;
+  schema?: { error?: unknown };
+}
+
+/**
+ * One readable sentence from Elysia's validation error: where, and what was expected. A schema's
+ * own `error` text wins; TypeBox's summary ("Property 'payload' is missing") comes next.
+ */
+function describeValidation(error: { all?: ValueErrorLike[]; type?: string }): string {
+  const where = error.type ?? "request";
+  const first = error.all?.[0];
+  if (!first) return `invalid ${where}`;
+  const custom = typeof first.schema?.error === "string" ? first.schema.error : undefined;
+  return `${where}: ${custom ?? first.summary ?? first.message ?? "invalid value"}`;
+}
+
+/** Maps every failure to a JSON body; unexpected ones are logged and answered without internals. */
+export function errorPlugin(logger: Logger) {
+  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error }) => {
+    if (error instanceof HttpError) return json(error.status, { error: error.message }, error.headers);
+    switch (code) {
+      case "VALIDATION":
+        return json(400, { error: describeValidation(error as never) });
+      case "PARSE":
+        return json(400, { error: "request body is not valid JSON" });
+      case "NOT_FOUND":
+        return json(404, { error: "no such route" });
+      case "INVALID_COOKIE_SIGNATURE":
+      case "INVALID_FILE_TYPE":
+        return json(400, { error: "invalid request" });
+      default:
+        logger.error("unhandled error", { code, error });
+        return json(500, { error: "internal error" });
+    }
+  });
+}

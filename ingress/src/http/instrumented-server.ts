@@ -1,0 +1,36 @@
+import type { Server } from "bun";
+import type { IngressMetrics } from "../metrics.ts";
+
+/** Paths whose requests count as API traffic in the metrics (not health checks and scrapes). */
+function isApiPath(url: string): boolean {
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  return url.startsWith("/api/", pathStart) || url.startsWith("/proxy/", pathStart);
+}
+
+/**
+ * Wraps the app's fetch handler with the request metrics: every API answer is counted by
+ * status and timed, whatever produced it (validation, shedding, a reply, a timeout). API
+ * requests may wait up to their deadline, so Bun's idle timeout is lifted for them: the
+ * gateway's own deadline always answers first.
+ */
+export function instrument(
+  handle: (request: Request) => Response | Promise<Response>,
+  metrics: IngressMetrics,
+): (request: Request, server: Server<undefined>) => Promise<Response> {
+  return async (request, server) => {
+    if (!isApiPath(request.url)) return await handle(request);
+    server.timeout(request, 0);
+    const started = performance.now();
+    metrics.inflight.inc();
+    let status = 500;
+    try {
+      const response = await handle(request);
+      status = response.status;
+      return response;
+    } finally {
+      metrics.inflight.dec();
+      metrics.requests.inc({ status: String(status) });
+      metrics.duration.observe((performance.now() - started) / 1000);
+    }
+  };
+}

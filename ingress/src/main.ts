@@ -1,0 +1,45 @@
+import { ConfigError, createLogger, type IngressConfig, Logger, loadIngressConfig } from "@rsd/shared";
+import packageJson from "../package.json" with { type: "json" };
+import { createGateway } from "./gateway.ts";
+import { instrument } from "./http/instrumented-server.ts";
+
+function loadConfigOrExit(): IngressConfig {
+  try {
+    return loadIngressConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`ingress: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+const config = loadConfigOrExit();
+const logger = createLogger(config.logLevel, "ingress", config.podName);
+const gateway = createGateway(config, logger, packageJson.version);
+const server = Bun.serve({
+  port: config.port,
+  // Slow or idle clients lose their connection after this; API requests lift it (see instrument).
+  idleTimeout: 30,
+  // Bun's own hard cap, above MAX_BODY_BYTES so the app can answer 413 with a JSON body first.
+  maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
+  fetch: instrument((request) => gateway.app.fetch(request), gateway.metrics),
+});
+gateway.start();
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info("shutting down", { signal, inflight: gateway.pending.size });
+  const closed = server.stop(false); // no new connections; in-flight requests finish
+  await gateway.drain(config.shutdownGraceMs);
+  await closed;
+  await gateway.stop();
+  logger.info("stopped");
+  Logger.flush();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,35 @@
+import { latencyBuckets } from "@rsd/shared";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+/** The ingress metrics of the contract. */
+export class IngressMetrics {
+  readonly requests: Counter<"status">;
+  readonly duration: Histogram;
+  readonly inflight: Gauge;
+  readonly shed: Counter;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: "rsd_ingress_requests_total",
+      help: "API requests answered, by HTTP status.",
+      labelNames: ["status"],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: "rsd_ingress_request_duration_seconds",
+      help: "Time from receiving an API request to answering it.",
+      buckets: latencyBuckets,
+      registers: [registry],
+    });
+    this.inflight = new Gauge({
+      name: "rsd_ingress_inflight_requests",
+      help: "API requests received and not yet answered.",
+      registers: [registry],
+    });
+    this.shed = new Counter({
+      name: "rsd_ingress_shed_total",
+      help: "Requests refused with 503 because the queue was deeper than MAX_QUEUE_DEPTH.",
+      registers: [registry],
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import { decodeReply, isReady, type Logger, MalformedMessageError, waitUntilReady } from "@rsd/shared";
+import type Redis from "ioredis";
+import type { PendingReplies } from "./pending-replies.ts";
+
+type XReadReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
+
+/**
+ * The one reader of this ingress's reply stream: a blocking XREAD on a dedicated connection
+ * that hands each reply to the waiting HTTP handler by request id. It remembers the last id it
+ * read, so after a reconnect it resumes where it stopped and no reply is lost (pub/sub would
+ * lose them).
+ */
+export class ReplyLoop {
+  /** `$`-less start: only replies written after this process started concern it. */
+  private lastId: string;
+  private running: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  /** True while the last read succeeded: part of readiness. */
+  healthy = false;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly stream: string,
+    private readonly pending: PendingReplies,
+    private readonly logger: Logger,
+    private readonly blockMs = 1000,
+  ) {
+    this.lastId = `${Date.now() - 1}-0`;
+  }
+
+  /** The id of the last reply read; the reply stream may be trimmed up to it. */
+  get position(): string {
+    return this.lastId;
+  }
+
+  start(): this {
+    this.running ??= this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    // A blocked XREAD holds the connection for up to `blockMs`; closing it ends the read at once.
+    this.connection.disconnect();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      if (!isReady(this.connection)) {
+        this.healthy = false;
+        await waitUntilReady(this.connection, 1000, signal);
+        continue;
+      }
+      try {
+        const result = (await this.connection.xread(
+          "COUNT",
+          1000,
+          "BLOCK",
+          this.blockMs,
+          "STREAMS",
+          this.stream,
+          this.lastId,
+        )) as XReadReply;
+        this.healthy = true;
+        failures = 0;
+        if (result) this.dispatch(result);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.healthy = false;
+        failures++;
+        this.logger.warn("reply loop read failed", { error, failures });
+        await Bun.sleep(Math.min(1000, 50 * failures));
+      }
+    }
+    this.healthy = false;
+  }
+
+  private dispatch(result: NonNullable<XReadReply>): void {
+    for (const [, entries] of result) {
+      for (const [id, fields] of entries) {
+        this.lastId = id;
+        if (!fields.includes("status")) continue; // the stream's creation marker
+        try {
+          const reply = decodeReply(fields);
+          if (!this.pending.deliver(reply)) {
+            this.logger.debug("reply without a waiter (duplicate or past its deadline)", {
+              requestId: reply.id,
+            });
+          }
+        } catch (error) {
+          if (!(error instanceof MalformedMessageError)) throw error;
+          this.logger.warn("malformed reply ignored", { entryId: id, error });
+        }
+      }
+    }
+  }
+}

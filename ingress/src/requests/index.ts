@@ -1,0 +1,115 @@
+import type { Logger } from "@rsd/shared";
+import { Elysia, t } from "elysia";
+import { BadRequestError } from "../http/errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import { json } from "../http/json-response.ts";
+import type { IdempotencyKeys } from "./idempotency.ts";
+import {
+  completedResponse,
+  errorResponse,
+  failedResponse,
+  pendingResponse,
+  submitBody,
+  submitHeaders,
+  timeoutResponse,
+} from "./model.ts";
+import type { RequestOutcome } from "./outcome.ts";
+import { present } from "./presenter.ts";
+import type { RequestService } from "./service.ts";
+import { continueTrace, traceIdOf } from "./traceparent.ts";
+
+export interface RequestsControllerOptions {
+  service: RequestService;
+  idempotency: IdempotencyKeys;
+  logger: Logger;
+  maxBodyBytes: number;
+  maxTimeoutMs: number;
+  defaultTimeoutMs: number;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function wantsAsync(prefer: string | undefined): boolean {
+  return prefer !== undefined && /(^|[\s,;])respond-async([\s,;]|$)/i.test(prefer);
+}
+
+/** POST /api/requests and GET /api/requests/:id. */
+export function requestsController(options: RequestsControllerOptions) {
+  const { service, idempotency, logger } = options;
+
+  const logOutcome = (outcome: RequestOutcome, traceparent: string) => {
+    if (!logger.enabled("info")) return;
+    const id = outcome.kind === "answered" ? outcome.reply.id : outcome.id;
+    const status = outcome.kind === "answered" ? outcome.reply.status : outcome.kind;
+    const fields: Record<string, unknown> = {
+      requestId: id,
+      traceId: traceIdOf(traceparent),
+      outcome: status,
+    };
+    if (outcome.kind === "answered") {
+      fields.totalMs = outcome.totalMs;
+      fields.proxyPod = outcome.reply.pod;
+    }
+    logger.info("request answered", fields);
+  };
+
+  return new Elysia({ prefix: "/api/requests", tags: ["requests"] })
+    .post(
+      "",
+      async ({ body, headers }) => {
+        const traceparent = continueTrace(headers.traceparent);
+        const idempotencyKey = headers["idempotency-key"];
+        if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
+        const outcome = await service.submit({
+          payload: body.payload,
+          timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs,
+          async: wantsAsync(headers.prefer),
+          traceparent,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        });
+        logOutcome(outcome, traceparent);
+        return present(outcome, { traceparent });
+      },
+      {
+        parse: ({ request }) => readJsonBody(request, options.maxBodyBytes),
+        body: submitBody(options.maxTimeoutMs),
+        headers: submitHeaders,
+        response: {
+          200: completedResponse,
+          202: pendingResponse,
+          400: errorResponse,
+          413: errorResponse,
+          422: errorResponse,
+          502: failedResponse,
+          503: errorResponse,
+          504: timeoutResponse,
+        },
+        detail: {
+          summary: "Submit a request and wait for its reply",
+          description:
+            "Puts the request on the Redis stream and answers with the proxy's reply, or 504 at the deadline. " +
+            "With `Prefer: respond-async` it answers 202 at once with a Location to poll.",
+        },
+      },
+    )
+    .get(
+      "/:id",
+      async ({ params }) => {
+        if (!uuidPattern.test(params.id)) throw new BadRequestError("id must be a UUID");
+        const outcome = await service.status(params.id);
+        if (!outcome) return json(404, { error: "unknown request id, or its result has expired" });
+        return present(outcome);
+      },
+      {
+        params: t.Object({ id: t.String({ maxLength: 64 }) }),
+        response: {
+          200: completedResponse,
+          202: pendingResponse,
+          404: errorResponse,
+          502: failedResponse,
+          504: timeoutResponse,
+        },
+        detail: { summary: "The stored outcome of an async or idempotent request" },
+      },
+    );
+}

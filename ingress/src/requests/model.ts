@@ -1,0 +1,45 @@
+import { t } from "elysia";
+
+/** The body of POST /api/requests; the same schema validates requests and documents them. */
+export function submitBody(maxTimeoutMs: number) {
+  return t.Object(
+    {
+      payload: t.Unknown({ description: "Any JSON value; the handler receives it as is." }),
+      timeoutMs: t.Optional(
+        t.Integer({
+          minimum: 1,
+          maximum: maxTimeoutMs,
+          error: `timeoutMs must be an integer from 1 to ${maxTimeoutMs} (MAX_TIMEOUT_MS)`,
+          description: "Deadline for the whole request, from arrival; defaults to REQUEST_TIMEOUT_MS.",
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+}
+
+export const submitHeaders = t.Object({
+  prefer: t.Optional(t.String({ description: "`respond-async` answers 202 at once; poll the Location." })),
+  "idempotency-key": t.Optional(
+    t.String({ description: "Same key → same request id and outcome; never enqueued twice." }),
+  ),
+  traceparent: t.Optional(t.String({ description: "W3C trace context; returned in the response." })),
+});
+
+const requestId = t.String({ format: "uuid", description: "UUIDv7 request id" });
+
+export const completedResponse = t.Object({
+  id: requestId,
+  status: t.Literal("completed"),
+  result: t.Unknown({ description: "What the handler returned; the simulator echoes `{echo: payload}`." }),
+  pod: t.String({ description: "The proxy pod that processed it." }),
+  terminal: t.Integer({ description: "The terminal slot in that pod, 0…TERMINALS−1." }),
+  queuedMs: t.Number(),
+  processingMs: t.Number(),
+  totalMs: t.Number(),
+});
+
+export const pendingResponse = t.Object({ id: requestId, status: t.Literal("pending") });
+export const failedResponse = t.Object({ id: requestId, status: t.Literal("failed"), error: t.String() });
+export const timeoutResponse = t.Object({ id: requestId, status: t.Literal("timeout") });
+export const errorResponse = t.Object({ error: t.String({ description: "What is wrong." }) });

@@ -1,0 +1,35 @@
+import { json, jsonText } from "../http/json-response.ts";
+import type { RequestOutcome } from "./outcome.ts";
+
+/** Maps an outcome to the HTTP contract. The handler's result is already JSON text: spliced in, not re-parsed. */
+export function present(outcome: RequestOutcome, headers: Record<string, string> = {}): Response {
+  switch (outcome.kind) {
+    case "answered": {
+      const { reply } = outcome;
+      if (reply.status === "completed") {
+        const body =
+          `{"id":${JSON.stringify(reply.id)},"status":"completed","result":${reply.result ?? "null"},` +
+          `"pod":${JSON.stringify(reply.pod)},"terminal":${reply.terminal},"queuedMs":${reply.queuedMs},` +
+          `"processingMs":${reply.processingMs},"totalMs":${outcome.totalMs}}`;
+        return jsonText(200, body, headers);
+      }
+      if (reply.status === "expired") return json(504, { id: reply.id, status: "timeout" }, headers);
+      return json(
+        502,
+        { id: reply.id, status: "failed", error: reply.error ?? "processing failed" },
+        headers,
+      );
+    }
+    case "accepted":
+    case "pending":
+      return json(
+        202,
+        { id: outcome.id, status: "pending" },
+        { location: `/api/requests/${outcome.id}`, ...headers },
+      );
+    case "timeout":
+      return json(504, { id: outcome.id, status: "timeout" }, headers);
+    case "shutdown":
+      return json(503, { error: "the gateway is shutting down; retry" }, { "retry-after": "1", ...headers });
+  }
+}

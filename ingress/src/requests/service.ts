@@ -1,0 +1,136 @@
+import { encodeRequest, isReady, type Logger, type RequestMessage, type StreamKeys } from "@rsd/shared";
+import type Redis from "ioredis";
+import { HttpError, UnavailableError } from "../http/errors.ts";
+import type { IngressMetrics } from "../metrics.ts";
+import type { PendingReplies } from "../replies/pending-replies.ts";
+import type { LoadShedder } from "../shedding/load-shedder.ts";
+import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
+import type { RequestOutcome } from "./outcome.ts";
+import { isFinal, type ResultStore } from "./results.ts";
+
+export interface SubmitInput {
+  payload: unknown;
+  timeoutMs: number;
+  async: boolean;
+  idempotencyKey?: string;
+  traceparent?: string;
+}
+
+export interface RequestServiceDeps {
+  redis: Redis;
+  keys: StreamKeys;
+  replyStream: string;
+  pending: PendingReplies;
+  shedder: LoadShedder;
+  idempotency: IdempotencyKeys;
+  results: ResultStore;
+  metrics: IngressMetrics;
+  logger: Logger;
+  resultTtlS: number;
+  /** Aborted when the ingress shuts down: duplicate waits stop polling. */
+  shutdown: AbortSignal;
+}
+
+/**
+ * Puts requests on the stream and waits for their outcome. Knows nothing of HTTP: the
+ * controller validates and the presenter answers.
+ */
+export class RequestService {
+  constructor(private readonly deps: RequestServiceDeps) {}
+
+  async submit(input: SubmitInput): Promise<RequestOutcome> {
+    const { deps } = this;
+    const lag = deps.shedder.overloadedBy();
+    if (lag !== undefined) {
+      deps.metrics.shed.inc();
+      throw new UnavailableError(
+        `overloaded: ${lag} requests are waiting; retry later`,
+        deps.shedder.retryAfterS,
+      );
+    }
+    if (!isReady(deps.redis)) throw new UnavailableError("Redis is unavailable; retry later", 1);
+
+    const now = Date.now();
+    const message: RequestMessage = {
+      id: Bun.randomUUIDv7(),
+      replyTo: input.async ? "" : deps.replyStream,
+      deadline: now + input.timeoutMs,
+      enqueuedAt: now,
+      payload: JSON.stringify(input.payload ?? null),
+      attempt: 1,
+      resultTtlS: input.async || input.idempotencyKey ? deps.resultTtlS : 0,
+      ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+    };
+
+    try {
+      if (input.idempotencyKey) {
+        const hash = requestHash(input.payload, input.timeoutMs);
+        const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash);
+        if (existing) return await this.followExisting(existing, input.async, message.deadline, now);
+      }
+      if (message.resultTtlS > 0) {
+        await deps.results.markPending({
+          id: message.id,
+          status: "pending",
+          deadline: message.deadline,
+          enqueuedAt: now,
+        });
+      }
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      this.deps.logger.warn("could not record the request", { requestId: message.id, error });
+      throw new UnavailableError("Redis is unavailable; retry later", 1);
+    }
+
+    if (input.async) {
+      await this.enqueue(message, input.idempotencyKey);
+      return { kind: "accepted", id: message.id };
+    }
+    const wait = deps.pending.wait(message.id, message.deadline);
+    try {
+      await this.enqueue(message, input.idempotencyKey);
+    } catch (error) {
+      deps.pending.cancel(message.id);
+      throw error;
+    }
+    const outcome = await wait;
+    if (outcome.kind === "reply")
+      return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
+    return { kind: outcome.kind, id: message.id };
+  }
+
+  /** GET /api/requests/:id — the stored outcome, or undefined when unknown or expired. */
+  async status(id: string): Promise<RequestOutcome | undefined> {
+    const record = await this.deps.results.read(id);
+    if (!record) return undefined;
+    if (isFinal(record)) return { kind: "answered", reply: record, totalMs: 0 };
+    return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };
+  }
+
+  private async enqueue(message: RequestMessage, idempotencyKey: string | undefined): Promise<void> {
+    try {
+      await this.deps.redis.xadd(this.deps.keys.requests, "*", ...encodeRequest(message));
+    } catch (error) {
+      this.deps.logger.warn("enqueue failed", { requestId: message.id, error });
+      // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
+      if (idempotencyKey) await this.deps.idempotency.release(idempotencyKey).catch(() => {});
+      throw new UnavailableError("Redis is unavailable; retry later", 1);
+    }
+  }
+
+  /** A duplicate of a request already accepted: answer with that request's id and outcome. */
+  private async followExisting(
+    id: string,
+    async: boolean,
+    deadline: number,
+    startedAt: number,
+  ): Promise<RequestOutcome> {
+    const record = await this.deps.results.read(id);
+    if (isFinal(record)) return { kind: "answered", reply: record, totalMs: Date.now() - startedAt };
+    if (async) return { kind: "accepted", id };
+    const until = Math.min(deadline, record?.status === "pending" ? record.deadline : deadline);
+    const reply = await this.deps.results.waitForFinal(id, until, this.deps.shutdown);
+    if (reply) return { kind: "answered", reply, totalMs: Date.now() - startedAt };
+    return { kind: this.deps.shutdown.aborted ? "shutdown" : "timeout", id };
+  }
+}

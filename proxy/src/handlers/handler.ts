@@ -1,0 +1,29 @@
+/**
+ * The one small interface every backend handler implements. A terminal calls `handle` once per
+ * request; `signal` aborts at the request's deadline, and the handler must stop then.
+ */
+export interface HandlerRequest {
+  id: string;
+  /** The client's payload as JSON text. */
+  payload: string;
+  /** Absolute deadline, epoch ms. */
+  deadline: number;
+  /** Aborts at the deadline (or when the pod gives up the request). */
+  signal: AbortSignal;
+  attempt: number;
+  traceparent?: string;
+}
+
+export interface Handler {
+  readonly name: string;
+  /** Returns the result as JSON text; throws to fail the attempt (it is retried up to MAX_DELIVERIES). */
+  handle(request: HandlerRequest): Promise<string>;
+  /** The fixed processing time, when the handler knows it (for the fleet's capacity figure). */
+  readonly nominalMs: number | null;
+  close?(): Promise<void>;
+}
+
+/** A failure that retrying cannot fix (e.g. a request the backend refuses): dead-lettered at once. */
+export class UnrecoverableError extends Error {
+  override name = "UnrecoverableError";
+}

@@ -1,0 +1,138 @@
+import type { Logger, ReplyMessage, RequestMessage, StreamKeys } from "@rsd/shared";
+import type Redis from "ioredis";
+import { UnrecoverableError } from "../handlers/handler.ts";
+import type { ProxyMetrics } from "../metrics.ts";
+import type { ReplyWriter } from "../reply-writer.ts";
+import { requeue } from "./requeue.ts";
+
+/**
+ * What happens to a request whose attempt did not produce a result: retried at once (after a
+ * short jittered backoff) while attempts remain, dead-lettered with a failed reply after
+ * MAX_DELIVERIES attempts, answered `expired` once its deadline has passed. Every attempt counts,
+ * whether it ended in an error or in its pod dying (the reclaimer brings those here).
+ */
+export class FailurePolicy {
+  private readonly backoffs = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout>; run: () => Promise<void> }
+  >();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StreamKeys,
+    private readonly consumer: string,
+    private readonly maxDeliveries: number,
+    private readonly writer: ReplyWriter,
+    private readonly metrics: ProxyMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Entries waiting out their backoff (still pending for this consumer: their claim is kept fresh). */
+  get waitingIds(): string[] {
+    return [...this.backoffs.keys()];
+  }
+
+  /** An attempt failed with `error`. */
+  failed(entryId: string, message: RequestMessage, error: unknown, pod: string): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (error instanceof UnrecoverableError || message.attempt >= this.maxDeliveries) {
+      this.deadLetter(entryId, message, reason, pod);
+      return;
+    }
+    this.metrics.processed.inc({ outcome: "error" });
+    this.logger.info("attempt failed, retrying", {
+      requestId: message.id,
+      attempt: message.attempt,
+      error: reason,
+    });
+    const delay = Math.round(20 * message.attempt * (0.5 + Math.random()));
+    const run = async () => {
+      this.backoffs.delete(entryId);
+      await this.retry(entryId, message);
+    };
+    this.backoffs.set(entryId, { timer: setTimeout(() => void run(), delay), run });
+  }
+
+  /** The deadline passed before or during processing: answer `expired`, never retry. */
+  expired(
+    entryId: string,
+    message: RequestMessage,
+    pod: string,
+    terminal: number,
+    processingMs: number,
+  ): void {
+    this.metrics.processed.inc({ outcome: "expired" });
+    this.writer.write({
+      entryId,
+      replyTo: message.replyTo,
+      resultTtlS: message.resultTtlS,
+      reply: {
+        id: message.id,
+        status: "expired",
+        error: "deadline passed",
+        pod,
+        terminal,
+        queuedMs: Math.max(0, Date.now() - message.enqueuedAt - processingMs),
+        processingMs,
+      },
+    });
+  }
+
+  deadLetter(entryId: string, message: RequestMessage, reason: string, pod: string): void {
+    this.metrics.processed.inc({ outcome: "dead" });
+    this.logger.warn("request dead-lettered", {
+      requestId: message.id,
+      attempts: message.attempt,
+      error: reason,
+    });
+    const reply: ReplyMessage = {
+      id: message.id,
+      status: "failed",
+      error: `failed after ${message.attempt} attempt(s): ${reason}`,
+      pod,
+      terminal: -1,
+      queuedMs: 0,
+      processingMs: 0,
+    };
+    this.writer.write({
+      entryId,
+      replyTo: message.replyTo,
+      resultTtlS: message.resultTtlS,
+      reply,
+      deadLetter: [
+        "id",
+        message.id,
+        "entry",
+        entryId,
+        "attempts",
+        String(message.attempt),
+        "error",
+        reason,
+        "failedAt",
+        String(Date.now()),
+        "payload",
+        message.payload,
+      ],
+    });
+  }
+
+  /** Runs every waiting retry now (at shutdown, so no request waits on a timer of a dying process). */
+  async flush(): Promise<void> {
+    const waiting = [...this.backoffs.values()];
+    for (const { timer } of waiting) clearTimeout(timer);
+    await Promise.all(waiting.map(({ run }) => run()));
+  }
+
+  private async retry(entryId: string, message: RequestMessage): Promise<void> {
+    try {
+      const moved = await requeue(this.redis, this.keys, this.consumer, entryId, message);
+      if (!moved) this.logger.debug("retry skipped: entry was reclaimed by another consumer", { entryId });
+    } catch (error) {
+      // Redis is away: the entry stays pending for this consumer and the reclaimer retries it later.
+      this.logger.warn("requeue failed; the reclaimer will pick the request up", {
+        requestId: message.id,
+        error,
+      });
+    }
+  }
+}

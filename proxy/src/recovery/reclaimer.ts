@@ -1,0 +1,107 @@
+import { decodeRequest, type Logger, MalformedMessageError, type StreamKeys } from "@rsd/shared";
+import type Redis from "ioredis";
+import type { ProxyMetrics } from "../metrics.ts";
+import type { ReplyWriter } from "../reply-writer.ts";
+import type { FailurePolicy } from "./failure-policy.ts";
+
+type StreamEntry = [id: string, fields: string[] | null];
+type AutoClaimReply = [next: string, entries: (StreamEntry | null)[], deleted?: string[]];
+
+/**
+ * Takes over requests whose consumer stopped working on them: entries idle longer than
+ * CLAIM_IDLE_MS (running work keeps its claim fresh, so only a dead or stuck consumer's entries
+ * qualify). A taken-over entry is not run here: it goes back to the end of the queue for its next
+ * attempt (or to the dead letters when its attempts are used up), so it waits for a free
+ * terminal like any other request. This runs on its own timer and connection use, never
+ * behind the blocking read, so it works while every terminal is busy.
+ */
+export class Reclaimer {
+  private rounds = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StreamKeys,
+    private readonly consumer: string,
+    private readonly claimIdleMs: number,
+    private readonly policy: FailurePolicy,
+    private readonly writer: ReplyWriter,
+    private readonly metrics: ProxyMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** One round: claim idle entries page by page (bounded), then now and then forget dead consumers. */
+  async run(): Promise<void> {
+    let cursor = "0-0";
+    for (let page = 0; page < 10; page++) {
+      const [next, entries, deleted = []] = (await this.redis.xautoclaim(
+        this.keys.requests,
+        this.keys.group,
+        this.consumer,
+        this.claimIdleMs,
+        cursor,
+        "COUNT",
+        100,
+      )) as AutoClaimReply;
+      for (const entry of entries) if (entry) this.recover(entry);
+      // Pending entries whose data is gone (trimmed or deleted) can only be acknowledged.
+      if (deleted.length > 0) await this.redis.xack(this.keys.requests, this.keys.group, ...deleted);
+      cursor = next;
+      if (cursor === "0-0") break;
+    }
+    if (++this.rounds % 10 === 0) await this.forgetDeadConsumers();
+  }
+
+  /** An entry of a consumer that stopped: the attempt it was on counts as failed. */
+  recover([entryId, fields]: StreamEntry): void {
+    this.metrics.reclaimed.inc();
+    if (!fields) {
+      // The entry's data is gone (deleted); only its pending record is left to acknowledge.
+      void this.redis.xack(this.keys.requests, this.keys.group, entryId).catch(() => {});
+      return;
+    }
+    try {
+      const message = decodeRequest(fields);
+      if (Date.now() >= message.deadline) {
+        this.policy.expired(entryId, message, this.consumer, -1, 0);
+        return;
+      }
+      this.logger.info("reclaimed request of a stopped consumer", {
+        requestId: message.id,
+        attempt: message.attempt,
+      });
+      this.policy.failed(entryId, message, new Error("the proxy processing it stopped"), this.consumer);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      this.logger.warn("malformed entry acknowledged and dropped", { entryId, error });
+      this.writer.write({
+        entryId,
+        replyTo: "",
+        resultTtlS: 0,
+        reply: { id: "", status: "failed", pod: this.consumer, terminal: -1, queuedMs: 0, processingMs: 0 },
+        deadLetter: ["entry", entryId, "error", error.message, "failedAt", String(Date.now())],
+      });
+    }
+  }
+
+  /**
+   * Removes consumers that own nothing and have not been seen for a long time (pods that are
+   * gone), so XINFO CONSUMERS stays readable. A live consumer that is removed by mistake is
+   * recreated by its next XREADGROUP.
+   */
+  private async forgetDeadConsumers(): Promise<void> {
+    const goneAfterMs = Math.max(60_000, 10 * this.claimIdleMs);
+    const consumers = (await this.redis.xinfo(
+      "CONSUMERS",
+      this.keys.requests,
+      this.keys.group,
+    )) as unknown[][];
+    for (const info of consumers) {
+      const record: Record<string, unknown> = {};
+      for (let index = 0; index + 1 < info.length; index += 2) record[String(info[index])] = info[index + 1];
+      const name = String(record.name);
+      if (name === this.consumer || Number(record.pending) > 0 || Number(record.idle) < goneAfterMs) continue;
+      await this.redis.xgroup("DELCONSUMER", this.keys.requests, this.keys.group, name);
+      this.logger.info("removed a gone consumer", { consumer: name });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { StreamKeys } from "@rsd/shared";
+import type Redis from "ioredis";
+
+type PendingSummary = [count: number, smallest: string | null, largest: string | null, consumers: unknown];
+
+/** The id right after `id` ("5-3" → "5-4"): everything at or after it is undelivered. */
+export function nextId(id: string): string {
+  const [ms, seq] = id.split("-");
+  return `${ms}-${BigInt(seq ?? "0") + 1n}`;
+}
+
+/**
+ * Trims the request stream below the oldest entry that still matters: the oldest pending one,
+ * or, when nothing is pending, the first undelivered one (XTRIM MINID). Acknowledged entries go;
+ * an unacknowledged request is never dropped. Pending entries only ever come from delivered
+ * ones and deliveries only move forward, so the bound read here stays safe until XTRIM runs.
+ */
+export class Trimmer {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StreamKeys,
+  ) {}
+
+  /** The MINID used, or undefined when there was nothing to do. */
+  async run(): Promise<string | undefined> {
+    const groups = (await this.redis.xinfo("GROUPS", this.keys.requests).catch(() => [])) as unknown[][];
+    const group = groups
+      .map((info) => {
+        const record: Record<string, unknown> = {};
+        for (let index = 0; index + 1 < info.length; index += 2)
+          record[String(info[index])] = info[index + 1];
+        return record;
+      })
+      .find((record) => record.name === this.keys.group);
+    if (!group) return undefined;
+    const lastDelivered = String(group["last-delivered-id"]);
+    if (lastDelivered === "0-0") return undefined;
+    const [count, smallest] = (await this.redis.xpending(
+      this.keys.requests,
+      this.keys.group,
+    )) as PendingSummary;
+    const minId = count > 0 && smallest ? smallest : nextId(lastDelivered);
+    await this.redis.xtrim(this.keys.requests, "MINID", minId);
+    return minId;
+  }
+}

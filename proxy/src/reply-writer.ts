@@ -1,0 +1,117 @@
+import { encodeReply, encodeStoredReply, type Logger, type ReplyMessage, type StreamKeys } from "@rsd/shared";
+import type Redis from "ioredis";
+
+/** One finished request: its reply (if someone waits), its stored result, its dead letter, its ack. */
+export interface Completion {
+  entryId: string;
+  replyTo: string;
+  reply: ReplyMessage;
+  /** Store the outcome under the result key for this many seconds (0 = not stored). */
+  resultTtlS: number;
+  /** Fields of a dead-letter entry, when the request failed for good. */
+  deadLetter?: string[];
+}
+
+/** Reply streams are capped: a stream whose ingress vanished cannot grow without bound. */
+const replyStreamMaxLen = 10_000;
+const deadLetterMaxLen = 100_000;
+
+/**
+ * Writes replies and acknowledgements in batches: everything finished in one event-loop turn
+ * leaves in one pipeline, replies (and results, dead letters) first, then one XACK for all. A
+ * crash between the two only causes a redelivery whose duplicate reply the ingress ignores; the
+ * order also holds on Redis Cluster, where MULTI across these keys is impossible.
+ */
+export class ReplyWriter {
+  private queue: Completion[] = [];
+  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+  private failures = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StreamKeys,
+    private readonly logger: Logger,
+  ) {}
+
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  write(completion: Completion): void {
+    this.queue.push(completion);
+    this.schedule(0);
+  }
+
+  /** Waits until everything queued so far is written, or `timeoutMs` passes. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.flushing) && Date.now() < deadline) {
+      if (this.flushing) await this.flushing;
+      else await this.flush();
+      if (this.queue.length > 0) await Bun.sleep(20);
+    }
+    return this.queue.length === 0;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      void this.flush();
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.flushing = this.send(batch);
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+    if (this.queue.length > 0) this.schedule(this.failures > 0 ? Math.min(1000, 50 * this.failures) : 0);
+  }
+
+  private async send(batch: Completion[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const item of batch) {
+      if (item.deadLetter)
+        pipeline.xadd(this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter);
+      if (item.replyTo) {
+        pipeline.xadd(
+          item.replyTo,
+          "NOMKSTREAM",
+          "MAXLEN",
+          "~",
+          replyStreamMaxLen,
+          "*",
+          ...encodeReply(item.reply),
+        );
+      }
+      if (item.resultTtlS > 0) {
+        pipeline.set(this.keys.result(item.reply.id), encodeStoredReply(item.reply), "EX", item.resultTtlS);
+      }
+    }
+    pipeline.xack(this.keys.requests, this.keys.group, ...batch.map((item) => item.entryId));
+    try {
+      const results = (await pipeline.exec()) ?? [];
+      this.failures = 0;
+      // A per-command error (e.g. NOGROUP after Redis restarted empty) concerns one entry, not the batch.
+      const failed = results.find(([error]) => error);
+      if (failed) this.logger.debug("a reply command failed", { error: failed[0] });
+    } catch (error) {
+      // The connection is down: keep the batch and retry. It is bounded by the terminals, since
+      // nothing new is read while Redis is away.
+      this.failures++;
+      this.queue = batch.concat(this.queue);
+      if (this.failures === 1)
+        this.logger.warn("writing replies failed; will retry", { error, batch: batch.length });
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Small, strict readers for environment variables. Each failure names the variable, the value
+ * and what is allowed, so a misconfigured pod says exactly what is wrong in one log line.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    readonly allowed: string,
+  ) {
+    super(`invalid ${variable}=${JSON.stringify(value)}: expected ${allowed}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+export function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const allowed = `an integer from ${min} to ${max}`;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, value, allowed);
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max)
+    throw new ConfigError(name, value, allowed);
+  return parsed;
+}
+
+export function readEnum<T extends string>(env: Env, name: string, fallback: T, choices: readonly T[]): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new ConfigError(name, value, `one of ${choices.join(" | ")}`);
+  }
+  return value as T;
+}
+
+export function readString(
+  env: Env,
+  name: string,
+  fallback: string,
+  pattern: RegExp,
+  allowed: string,
+): string {
+  const value = raw(env, name) ?? fallback;
+  if (!pattern.test(value)) throw new ConfigError(name, value, allowed);
+  return value;
+}
+
+export function readUrl(
+  env: Env,
+  name: string,
+  fallback: string | undefined,
+  protocols: readonly string[],
+): string {
+  const value = raw(env, name) ?? fallback;
+  const allowed = `a URL with scheme ${protocols.map((p) => `${p}//`).join(" or ")}`;
+  if (value === undefined) throw new ConfigError(name, "", `${allowed} (required)`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, value, allowed);
+  }
+  if (!protocols.includes(url.protocol) || url.hostname === "") throw new ConfigError(name, value, allowed);
+  return value;
+}
+
+/** Hides the password of a URL for logs and error messages. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,97 @@
+import { hostname } from "node:os";
+import { type Env, readEnum, readInt, readString, readUrl } from "./config-parse.ts";
+
+/** The configuration contract of DESIGN.md, parsed and validated once at start. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export const logLevels: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+export type HandlerName = "simulate" | "http";
+export const handlerNames: readonly HandlerName[] = ["simulate", "http"];
+
+export interface CommonConfig {
+  redisUrl: string;
+  streamPrefix: string;
+  port: number;
+  podName: string;
+  logLevel: LogLevel;
+  maxTimeoutMs: number;
+}
+
+export interface IngressConfig extends CommonConfig {
+  requestTimeoutMs: number;
+  maxQueueDepth: number;
+  maxBodyBytes: number;
+  resultTtlS: number;
+  shutdownGraceMs: number;
+}
+
+export interface ProxyConfig extends CommonConfig {
+  terminals: number;
+  handler: HandlerName;
+  processingMs: number;
+  upstreamUrl: string | undefined;
+  claimIdleMs: number;
+  maxDeliveries: number;
+  shutdownGraceMs: number;
+}
+
+const INT_MAX = Number.MAX_SAFE_INTEGER;
+const MIB = 1024 * 1024;
+
+function readCommon(env: Env, defaultPort: number): CommonConfig {
+  return {
+    redisUrl: readUrl(env, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
+    streamPrefix: readString(
+      env,
+      "STREAM_PREFIX",
+      "rsd",
+      /^[A-Za-z0-9._-]{1,64}$/,
+      "1-64 letters, digits, - _ .",
+    ),
+    port: readInt(env, "PORT", defaultPort, 1, 65535),
+    podName: readString(
+      env,
+      "POD_NAME",
+      `${hostname()}-${process.pid}`,
+      /^[A-Za-z0-9._-]{1,128}$/,
+      "1-128 letters, digits, - _ .",
+    ),
+    logLevel: readEnum(env, "LOG_LEVEL", "info", logLevels),
+    maxTimeoutMs: readInt(env, "MAX_TIMEOUT_MS", 300_000, 1, INT_MAX),
+  };
+}
+
+export function loadIngressConfig(env: Env = process.env): IngressConfig {
+  const common = readCommon(env, 3000);
+  return {
+    ...common,
+    requestTimeoutMs: readInt(
+      env,
+      "REQUEST_TIMEOUT_MS",
+      Math.min(30_000, common.maxTimeoutMs),
+      1,
+      common.maxTimeoutMs,
+    ),
+    maxQueueDepth: readInt(env, "MAX_QUEUE_DEPTH", 10_000, 0, INT_MAX),
+    maxBodyBytes: readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB),
+    resultTtlS: readInt(env, "RESULT_TTL_S", 3600, 1, INT_MAX),
+    // Not in the contract's list for the ingress, but the same meaning as for the proxy: how long
+    // a terminating ingress waits for in-flight replies before answering the rest 503.
+    shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
+  };
+}
+
+export function loadProxyConfig(env: Env = process.env): ProxyConfig {
+  const common = readCommon(env, 3001);
+  const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
+  return {
+    ...common,
+    terminals: readInt(env, "TERMINALS", 5, 1, 1024),
+    handler,
+    processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),
+    upstreamUrl:
+      handler === "http" ? readUrl(env, "UPSTREAM_URL", undefined, ["http:", "https:"]) : undefined,
+    claimIdleMs: readInt(env, "CLAIM_IDLE_MS", 5000, 100, INT_MAX),
+    maxDeliveries: readInt(env, "MAX_DELIVERIES", 3, 1, 100),
+    shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
+  };
+}

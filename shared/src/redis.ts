@@ -1,0 +1,89 @@
+import Redis from "ioredis";
+import { redactUrl } from "./config-parse.ts";
+import type { Logger } from "./logger.ts";
+
+/**
+ * The two kinds of connection the services use:
+ * - `commands`: shared by all request handlers, auto-pipelined so concurrent commands of one
+ *   event-loop turn leave in one write;
+ * - `blocking`: one per blocking reader (XREAD / XREADGROUP BLOCK), never shared, because a
+ *   blocked connection holds up every command queued behind it.
+ */
+export type ConnectionRole = "commands" | "blocking";
+
+export interface RedisConnectionOptions {
+  url: string;
+  role: ConnectionRole;
+  /** CLIENT SETNAME, visible in CLIENT LIST: `<service>:<pod>:<purpose>`. */
+  name: string;
+  logger: Logger;
+}
+
+/** Reconnect quickly at first, then every 2 s at most, with jitter so a fleet does not stampede. */
+export function reconnectDelay(attempt: number): number {
+  const base = Math.min(2000, 50 * 2 ** Math.min(attempt, 6));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+export function createRedis({ url, role, name, logger }: RedisConnectionOptions): Redis {
+  const redis = new Redis(url, {
+    connectionName: name,
+    enableAutoPipelining: role === "commands",
+    // While disconnected every command fails at once: the ingress answers 503 instead of letting
+    // an offline queue grow without bound, and loops back off and retry on their own.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: reconnectDelay,
+    // A hung server must not hang requests: plain commands time out, blocking ones get a grace period.
+    commandTimeout: role === "commands" ? 2000 : undefined,
+    blockingTimeout: role === "blocking" ? 30_000 : undefined,
+    blockingTimeoutGrace: 2000,
+    lazyConnect: false,
+  });
+  const log = logger.child({ connection: name });
+  let healthy = false;
+  redis.on("ready", () => {
+    healthy = true;
+    log.info("redis connected", { url: redactUrl(url) });
+  });
+  redis.on("error", (error: Error) => {
+    // ioredis emits an error per failed reconnect attempt; log the transition, not every attempt.
+    if (healthy) log.warn("redis connection lost", { error });
+    else log.debug("redis connection error", { error });
+    healthy = false;
+  });
+  redis.on("end", () => log.debug("redis connection closed"));
+  return redis;
+}
+
+export function isReady(redis: Redis): boolean {
+  return redis.status === "ready";
+}
+
+/** Resolves when the connection is ready, or false when `signal` aborts or `timeoutMs` passes first. */
+export async function waitUntilReady(
+  redis: Redis,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (isReady(redis)) return true;
+  return await new Promise<boolean>((resolve) => {
+    const finish = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(ready);
+    };
+    const onReady = () => finish(true);
+    const onAbort = () => finish(false);
+    const timer = setTimeout(() => finish(isReady(redis)), timeoutMs);
+    redis.on("ready", onReady);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Redis error replies are matched by their code prefix (e.g. NOGROUP, BUSYGROUP). */
+export function isRedisError(error: unknown, code: string): boolean {
+  return error instanceof Error && error.message.startsWith(code);
+}
