@@ -58,7 +58,9 @@ describe("alert rules", () => {
     );
     expect(byName("RsdHighErrorRatio").expr).toMatch(/status=~"5\.\."[\s\S]*> 0\.01/);
     expect(byName("RsdDeadLetters").expr).toContain('increase(rsd_proxy_processed_total{outcome="dead"}');
-    expect(byName("RsdRedisMemoryHigh").expr).toMatch(/redis_memory_used_bytes[\s\S]*redis_memory_max_bytes[\s\S]*> 0\.8/);
+    expect(byName("RsdRedisMemoryHigh").expr).toMatch(
+      /redis_memory_used_bytes[\s\S]*redis_memory_max_bytes[\s\S]*> 0\.8/,
+    );
     expect(byName("RsdTargetDown").expr).toBe("up == 0");
   });
 
@@ -96,10 +98,18 @@ describe("alert rules", () => {
 
   // The unit tests must be able to fail: each plausible mistake below has to break at least one.
   const mutations: [string, string, string][] = [
-    ["lag alert waits only 1 minute", "for: 5m\n        labels:\n          severity: warning", "for: 1m\n        labels:\n          severity: warning"],
+    [
+      "lag alert waits only 1 minute",
+      "for: 5m\n        labels:\n          severity: warning",
+      "for: 1m\n        labels:\n          severity: warning",
+    ],
     ["saturation threshold at 50%", "> 0.9", "> 0.5"],
     ["4xx counted as errors", 'status=~"5.."', 'status=~"4..|5.."'],
-    ["dead letters only seen by increase()", "          or\n          sum by (namespace) (\n", "          and\n          sum by (namespace) (\n"],
+    [
+      "dead letters only seen by increase()",
+      "          or\n          sum by (namespace) (\n",
+      "          and\n          sum by (namespace) (\n",
+    ],
     ["Redis without maxmemory divides by zero", "(redis_memory_max_bytes > 0)", "redis_memory_max_bytes"],
     ["a scrape blip is an outage", "expr: up == 0\n        for: 2m", "expr: up == 0\n        for: 0m"],
   ];

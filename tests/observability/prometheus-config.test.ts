@@ -6,6 +6,7 @@ import { stringify } from "yaml";
 import { waitFor } from "../helpers/wait.ts";
 import { promtool } from "./support/command.ts";
 import { type ActiveTarget, LocalPrometheus } from "./support/local-prometheus.ts";
+import { appNamespace, mountedRulesPath, paths } from "./support/paths.ts";
 import {
   type FakePod,
   job,
@@ -14,7 +15,6 @@ import {
   runnableComposeConfig,
   runnableKubernetesConfig,
 } from "./support/prometheus-config.ts";
-import { appNamespace, mountedRulesPath, paths } from "./support/paths.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "rsd-prom-config-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -32,7 +32,11 @@ const pods: FakePod[] = [
     namespace: appNamespace,
     ip: "10.1.0.5",
     labels: { "app.kubernetes.io/name": "ingress", app: "legacy-name" },
-    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "3000", "prometheus.io/path": "/metrics" },
+    annotations: {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "3000",
+      "prometheus.io/path": "/metrics",
+    },
     ports: [{ container: "ingress", port: 3000, name: "http" }],
   },
   {
@@ -59,7 +63,11 @@ const pods: FakePod[] = [
     namespace: appNamespace,
     ip: "fd00::9",
     labels: { app: "proxy" },
-    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "3001", "prometheus.io/path": "/stats" },
+    annotations: {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "3001",
+      "prometheus.io/path": "/stats",
+    },
     ports: [{ container: "proxy", port: 3001 }],
   },
   { name: "unannotated", namespace: appNamespace, ip: "10.1.0.8", ports: [{ container: "x", port: 8080 }] },
@@ -152,7 +160,9 @@ describe("the Kubernetes Prometheus config", () => {
         regex: "container_cpu_usage_seconds_total|container_memory_working_set_bytes",
       }),
     );
-    expect(keep).toContainEqual(expect.objectContaining({ source_labels: ["namespace"], regex: appNamespace }));
+    expect(keep).toContainEqual(
+      expect.objectContaining({ source_labels: ["namespace"], regex: appNamespace }),
+    );
   });
 
   describe("relabelling, applied by a real Prometheus to pods as Kubernetes discovery presents them", () => {
@@ -168,7 +178,9 @@ describe("the Kubernetes Prometheus config", () => {
         "the annotated pods to become targets",
         async () => {
           const active = await prometheus.activeTargets();
-          return active.filter((t) => t.scrapePool === "redis-stream-demo-pods").length >= 4 ? active : undefined;
+          return active.filter((t) => t.scrapePool === "redis-stream-demo-pods").length >= 4
+            ? active
+            : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 200 },
       );
@@ -181,8 +193,12 @@ describe("the Kubernetes Prometheus config", () => {
     const podTarget = (pod: string) => targets.filter((t) => t.labels.pod === pod);
 
     test("only annotated, running pods are scraped, each pod once", () => {
-      const scraped = targets.filter((t) => t.scrapePool === "redis-stream-demo-pods").map((t) => t.labels.pod);
-      expect(scraped.sort()).toEqual(["ingress-5f7c9d-abcde", "proxy-6b8d7f-fghij", "proxy-ipv6", "redis-0"].sort());
+      const scraped = targets
+        .filter((t) => t.scrapePool === "redis-stream-demo-pods")
+        .map((t) => t.labels.pod);
+      expect(scraped.sort()).toEqual(
+        ["ingress-5f7c9d-abcde", "proxy-6b8d7f-fghij", "proxy-ipv6", "redis-0"].sort(),
+      );
     });
 
     test("every target gets pod, namespace and app labels from pod metadata", () => {
@@ -193,7 +209,10 @@ describe("the Kubernetes Prometheus config", () => {
         instance: "10.1.0.5:3000",
         node: "node-1",
       });
-      expect(podTarget("proxy-6b8d7f-fghij")[0]?.labels).toMatchObject({ app: "proxy", namespace: appNamespace });
+      expect(podTarget("proxy-6b8d7f-fghij")[0]?.labels).toMatchObject({
+        app: "proxy",
+        namespace: appNamespace,
+      });
     });
 
     test("the scrape URL follows the port and path annotations (IPv6 addresses bracketed)", () => {
@@ -225,7 +244,11 @@ describe("the Docker Compose Prometheus config", () => {
   });
 
   test("passes promtool check config", async () => {
-    const result = await promtool("check", "config", writeConfig("compose.yml", runnableComposeConfig(config)));
+    const result = await promtool(
+      "check",
+      "config",
+      writeConfig("compose.yml", runnableComposeConfig(config)),
+    );
     expect(result.output).toContain("SUCCESS");
     expect(result.code).toBe(0);
   });
@@ -242,7 +265,9 @@ describe("the Docker Compose Prometheus config", () => {
     expect(proxy.relabel_configs).toContainEqual(
       expect.objectContaining({ source_labels: ["__address__"], target_label: "pod" }),
     );
-    expect(proxy.relabel_configs).toContainEqual(expect.objectContaining({ target_label: "app", replacement: "proxy" }));
+    expect(proxy.relabel_configs).toContainEqual(
+      expect.objectContaining({ target_label: "app", replacement: "proxy" }),
+    );
   });
 
   describe("labels, applied by a real Prometheus", () => {
@@ -254,7 +279,8 @@ describe("the Docker Compose Prometheus config", () => {
         "the static targets",
         async () => {
           const active = await prometheus.activeTargets();
-          return active.some((t) => t.scrapePool === "ingress") && active.some((t) => t.scrapePool === "redis-exporter")
+          return active.some((t) => t.scrapePool === "ingress") &&
+            active.some((t) => t.scrapePool === "redis-exporter")
             ? active
             : undefined;
         },

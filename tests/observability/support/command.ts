@@ -5,7 +5,10 @@ export interface CommandResult {
 }
 
 /** Runs a command to completion (killed after `timeoutMs`) and returns its exit code and combined output. */
-export async function run(cmd: string[], { cwd, timeoutMs = 30_000 }: { cwd?: string; timeoutMs?: number } = {}) {
+export async function run(
+  cmd: string[],
+  { cwd, timeoutMs = 30_000 }: { cwd?: string; timeoutMs?: number } = {},
+) {
   const proc = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   try {

@@ -57,7 +57,9 @@ export class LocalPrometheus {
         `prometheus on port ${port} to be ready`,
         async () => {
           if (proc.exitCode !== null) {
-            throw new Error(`prometheus exited with ${proc.exitCode}: ${prometheus.output.slice(-5).join("\n")}`);
+            throw new Error(
+              `prometheus exited with ${proc.exitCode}: ${prometheus.output.slice(-5).join("\n")}`,
+            );
           }
           const response = await fetch(`${prometheus.url}/-/ready`).catch(() => undefined);
           return response?.status === 200;
@@ -84,7 +86,8 @@ export class LocalPrometheus {
       data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
     };
     if (body.status !== "success" || !body.data) throw new Error(`query ${expr} failed: ${body.error}`);
-    if (body.data.resultType !== "vector") throw new Error(`query ${expr}: ${body.data.resultType}, not a vector`);
+    if (body.data.resultType !== "vector")
+      throw new Error(`query ${expr}: ${body.data.resultType}, not a vector`);
     return body.data.result.map(({ metric, value }) => ({ metric, value: Number(value[1]) }));
   }
 

@@ -108,7 +108,8 @@ export function runnableKubernetesConfig(
   writeFileSync(tokenFile, "test-token\n");
   const copy = structuredClone(config);
   copy.rule_files = [paths.alerts];
-  if (scrapeInterval) copy.global = { ...copy.global, scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval };
+  if (scrapeInterval)
+    copy.global = { ...copy.global, scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval };
   for (const scrape of copy.scrape_configs) {
     const sd = scrape.kubernetes_sd_configs;
     if (!sd) continue;
@@ -117,7 +118,9 @@ export function runnableKubernetesConfig(
     if (role === "pod") {
       scrape.file_sd_configs = [{ files: [podsFile], refresh_interval: "1s" }];
     } else if (role === "node") {
-      scrape.static_configs = [{ targets: ["node-1:10250"], labels: { __meta_kubernetes_node_name: "node-1" } }];
+      scrape.static_configs = [
+        { targets: ["node-1:10250"], labels: { __meta_kubernetes_node_name: "node-1" } },
+      ];
     } else {
       throw new Error(`job ${scrape.job_name}: no stand-in for kubernetes_sd role ${role}`);
     }
