@@ -1,14 +1,7 @@
-import { createServer } from "node:net";
-
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
+/** Asks the kernel for a free TCP port on 127.0.0.1 (bind to port 0, read it, release it). */
 export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
 }

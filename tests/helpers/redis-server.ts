@@ -62,11 +62,17 @@ export class TestRedis {
       ...(this.options.args ?? []),
     ];
     this.process = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
-    const probe = new Redis({ port: this.port, host: "127.0.0.1", lazyConnect: true, retryStrategy: () => null });
+    const probe = new Redis({
+      port: this.port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     probe.on("error", () => {});
     try {
       await waitFor(`redis-server on port ${this.port}`, async () => {
-        if (this.process?.exitCode !== null) throw new Error(`redis-server exited (${this.process?.exitCode})`);
+        if (this.process?.exitCode !== null)
+          throw new Error(`redis-server exited (${this.process?.exitCode})`);
         if (probe.status !== "ready") await probe.connect().catch(() => {});
         // With an ACL file the default user may be off: an auth error still proves the server is up.
         const answer = await probe.ping().catch((error: Error) => error.message);

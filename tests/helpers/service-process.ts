@@ -84,7 +84,9 @@ export class ServiceProcess {
       `${this.kind} on port ${this.port} to be ready`,
       async () => {
         if (this.proc.exitCode !== null) {
-          throw new Error(`${this.kind} exited with ${this.proc.exitCode}: ${this.output.slice(-5).join("\n")}`);
+          throw new Error(
+            `${this.kind} exited with ${this.proc.exitCode}: ${this.output.slice(-5).join("\n")}`,
+          );
         }
         const response = await fetch(`${this.url}/readyz`).catch(() => undefined);
         return response?.status === 200;

@@ -1,5 +1,5 @@
-import { ServiceProcess } from "./service-process.ts";
 import { TestRedis, type TestRedisOptions } from "./redis-server.ts";
+import { ServiceProcess } from "./service-process.ts";
 
 export interface StackOptions {
   proxies?: number;
@@ -17,10 +17,11 @@ export interface StackOptions {
  * process on a free port, with a unique STREAM_PREFIX. `stop()` tears everything down.
  */
 export class Stack {
+  readonly proxies: ServiceProcess[] = [];
+  ingress!: ServiceProcess;
+
   private constructor(
     readonly redis: TestRedis,
-    readonly ingress: ServiceProcess,
-    readonly proxies: ServiceProcess[],
     readonly prefix: string,
     private readonly options: StackOptions,
   ) {}
@@ -28,15 +29,15 @@ export class Stack {
   static async start(options: StackOptions = {}): Promise<Stack> {
     const redis = await TestRedis.start(options.redis);
     const prefix = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-    const stack = new Stack(redis, undefined as never, [], prefix, options);
+    const stack = new Stack(redis, prefix, options);
     try {
-      const proxies = await Promise.all(
+      await Promise.all(
         Array.from({ length: options.proxies ?? 2 }, (_, index) => stack.startProxy(`proxy-${index + 1}`)),
       );
-      const ingress = await ServiceProcess.start("ingress", { ...stack.baseEnv(), ...options.ingressEnv });
-      return new Stack(redis, ingress, proxies, prefix, options);
+      stack.ingress = await ServiceProcess.start("ingress", { ...stack.baseEnv(), ...options.ingressEnv });
+      return stack;
     } catch (error) {
-      await redis.destroy();
+      await stack.stop();
       throw error;
     }
   }
@@ -93,4 +94,26 @@ export class Stack {
     await Promise.all([this.ingress, ...this.proxies].map((service) => service?.stop("SIGKILL")));
     await this.redis.destroy();
   }
+}
+
+/** Reads one sample of a metric from Prometheus text (sum over matching label sets). */
+export async function metricValue(
+  baseUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let total = 0;
+  let found = false;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labelText = match[2] ?? "";
+    if (!Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) continue;
+    total += Number(match[3]);
+    found = true;
+  }
+  if (!found) throw new Error(`metric ${name} not found at ${baseUrl}`);
+  return total;
 }

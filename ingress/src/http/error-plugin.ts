@@ -25,7 +25,10 @@ function describeValidation(error: { all?: ValueErrorLike[]; type?: string }): s
 /** Maps every failure to a JSON body; unexpected ones are logged and answered without internals. */
 export function errorPlugin(logger: Logger) {
   return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error }) => {
-    if (error instanceof HttpError) return json(error.status, { error: error.message }, error.headers);
+    // Elysia wraps what a parse hook throws in its ParseError: the typed cause decides.
+    const failure = code === "PARSE" && error.cause instanceof HttpError ? error.cause : error;
+    if (failure instanceof HttpError)
+      return json(failure.status, { error: failure.message }, failure.headers);
     switch (code) {
       case "VALIDATION":
         return json(400, { error: describeValidation(error as never) });

@@ -71,7 +71,8 @@ export function requestsController(options: RequestsControllerOptions) {
         return present(outcome, { traceparent });
       },
       {
-        parse: ({ request }) => readJsonBody(request, options.maxBodyBytes),
+        // The bounded reader always answers; "json" after it only tells the OpenAPI document the media type.
+        parse: [({ request }) => readJsonBody(request, options.maxBodyBytes), "json"],
         body: submitBody(options.maxTimeoutMs),
         headers: submitHeaders,
         response: {

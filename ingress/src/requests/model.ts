@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
 /** The body of POST /api/requests; the same schema validates requests and documents them. */
@@ -5,8 +6,9 @@ export function submitBody(maxTimeoutMs: number) {
   return t.Object(
     {
       payload: t.Unknown({ description: "Any JSON value; the handler receives it as is." }),
+      // TypeBox's own Integer: Elysia's t.Integer also accepts numeric strings, and "100" is not a number.
       timeoutMs: t.Optional(
-        t.Integer({
+        Type.Integer({
           minimum: 1,
           maximum: maxTimeoutMs,
           error: `timeoutMs must be an integer from 1 to ${maxTimeoutMs} (MAX_TIMEOUT_MS)`,

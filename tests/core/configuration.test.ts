@@ -1,0 +1,86 @@
+import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { ConfigError, loadIngressConfig, loadProxyConfig } from "@rsd/shared";
+
+const root = resolve(import.meta.dir, "../..");
+
+function startWith(service: "ingress" | "proxy", env: Record<string, string>) {
+  const result = Bun.spawnSync(["bun", `${service}/src/main.ts`], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    timeout: 20_000,
+  });
+  return { exitCode: result.exitCode, stderr: result.stderr.toString() };
+}
+
+describe("configuration", () => {
+  test("defaults follow the contract", () => {
+    const ingress = loadIngressConfig({});
+    expect(ingress).toMatchObject({
+      redisUrl: "redis://127.0.0.1:6379",
+      streamPrefix: "rsd",
+      port: 3000,
+      logLevel: "info",
+      maxTimeoutMs: 300_000,
+      requestTimeoutMs: 30_000,
+      maxQueueDepth: 10_000,
+      maxBodyBytes: 1_048_576,
+      resultTtlS: 3600,
+    });
+    const proxy = loadProxyConfig({});
+    expect(proxy).toMatchObject({
+      port: 3001,
+      terminals: 5,
+      handler: "simulate",
+      processingMs: 150,
+      claimIdleMs: 5000,
+      maxDeliveries: 3,
+      shutdownGraceMs: 25_000,
+    });
+  });
+
+  const invalid: [string, "ingress" | "proxy", Record<string, string>][] = [
+    ["TERMINALS", "proxy", { TERMINALS: "0" }],
+    ["TERMINALS", "proxy", { TERMINALS: "1025" }],
+    ["TERMINALS", "proxy", { TERMINALS: "5.5" }],
+    ["PORT", "ingress", { PORT: "abc" }],
+    ["PORT", "proxy", { PORT: "70000" }],
+    ["REDIS_URL", "ingress", { REDIS_URL: "nope" }],
+    ["REDIS_URL", "proxy", { REDIS_URL: "http://localhost:6379" }],
+    ["STREAM_PREFIX", "ingress", { STREAM_PREFIX: "has space" }],
+    ["LOG_LEVEL", "proxy", { LOG_LEVEL: "verbose" }],
+    ["MAX_TIMEOUT_MS", "ingress", { MAX_TIMEOUT_MS: "0" }],
+    ["REQUEST_TIMEOUT_MS", "ingress", { REQUEST_TIMEOUT_MS: "300001" }],
+    ["MAX_QUEUE_DEPTH", "ingress", { MAX_QUEUE_DEPTH: "-1" }],
+    ["MAX_BODY_BYTES", "ingress", { MAX_BODY_BYTES: "67108865" }],
+    ["RESULT_TTL_S", "ingress", { RESULT_TTL_S: "0" }],
+    ["HANDLER", "proxy", { HANDLER: "grpc" }],
+    ["UPSTREAM_URL", "proxy", { HANDLER: "http" }],
+    ["PROCESSING_MS", "proxy", { PROCESSING_MS: "-5" }],
+    ["CLAIM_IDLE_MS", "proxy", { CLAIM_IDLE_MS: "99" }],
+    ["MAX_DELIVERIES", "proxy", { MAX_DELIVERIES: "101" }],
+    ["SHUTDOWN_GRACE_MS", "proxy", { SHUTDOWN_GRACE_MS: "soon" }],
+  ];
+  for (const [variable, service, env] of invalid) {
+    test(`${service} with ${JSON.stringify(env)} throws a ConfigError naming ${variable}`, () => {
+      const load = service === "ingress" ? loadIngressConfig : loadProxyConfig;
+      expect(() => load(env)).toThrow(ConfigError);
+      expect(() => load(env)).toThrow(new RegExp(`^invalid ${variable}=`));
+    });
+  }
+
+  for (const [variable, service, env] of [
+    ["TERMINALS", "proxy", { TERMINALS: "0" }],
+    ["PORT", "ingress", { PORT: "abc" }],
+    ["REDIS_URL", "ingress", { REDIS_URL: "nope" }],
+  ] as const) {
+    test(`the ${service} process exits non-zero with one line naming ${variable}`, () => {
+      const { exitCode, stderr } = startWith(service, env);
+      expect(exitCode).toBe(2);
+      const lines = stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`invalid ${variable}=`);
+      expect(lines[0]).toMatch(/expected /);
+    });
+  }
+});

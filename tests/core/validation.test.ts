@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Stack } from "../helpers/stack.ts";
+
+describe("bad input is refused before anything touches Redis", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start({ proxies: 1, processingMs: 10, ingressEnv: { MAX_BODY_BYTES: "1024" } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const post = async (body: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${stack.ingress.url}/api/requests`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      body: (await response.json()) as { error: string },
+    };
+  };
+
+  const cases: [string, string, RegExp][] = [
+    ["bad JSON", "{not json", /not valid JSON/],
+    ["an empty body", "", /empty/],
+    ["no payload", '{"timeoutMs": 100}', /payload/],
+    ["an unknown field", '{"payload": 1, "timeoutMS": 100}', /timeoutMS/],
+    [
+      "timeoutMs as a string",
+      '{"payload": 1, "timeoutMs": "100"}',
+      /timeoutMs must be an integer from 1 to 300000/,
+    ],
+    ["timeoutMs of 0", '{"payload": 1, "timeoutMs": 0}', /timeoutMs/],
+    ["timeoutMs above MAX_TIMEOUT_MS", '{"payload": 1, "timeoutMs": 300001}', /timeoutMs/],
+    ["a fractional timeoutMs", '{"payload": 1, "timeoutMs": 1.5}', /timeoutMs/],
+    ["a JSON array body", "[1, 2]", /Expected object/],
+  ];
+  for (const [what, body, message] of cases) {
+    test(`${what} → 400 with a JSON error that says what is wrong`, async () => {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(response.type).toContain("application/json");
+      expect(response.body.error).toMatch(message);
+    });
+  }
+
+  test("a body over MAX_BODY_BYTES → 413 with a JSON error", async () => {
+    const response = await post(JSON.stringify({ payload: "x".repeat(2000) }));
+    expect(response.status).toBe(413);
+    expect(response.body.error).toMatch(/MAX_BODY_BYTES \(1024 bytes\)/);
+  });
+
+  test("a chunked body over MAX_BODY_BYTES → 413 too", async () => {
+    const chunk = new TextEncoder().encode(`{"payload":"${"y".repeat(1500)}"}`);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const response = await fetch(`${stack.ingress.url}/api/requests`, { method: "POST", body: stream });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { error: string }).error).toMatch(/MAX_BODY_BYTES/);
+  });
+
+  test("an unknown request id format → 400, an unknown route → 404, both JSON", async () => {
+    const bad = await fetch(`${stack.ingress.url}/api/requests/not-a-uuid`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/UUID/);
+    const missing = await fetch(`${stack.ingress.url}/api/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: expect.any(String) });
+  });
+
+  test("none of the refused requests reached Redis", async () => {
+    expect(await stack.redis.client().xlen(stack.key("requests"))).toBe(0);
+    expect(await stack.redis.client().keys(`${stack.prefix}:result:*`)).toEqual([]);
+  });
+});
