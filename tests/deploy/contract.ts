@@ -1,0 +1,71 @@
+/**
+ * The configuration contract of DESIGN.md ("Configuration contract"), as the deploy tests check it.
+ * Kept here rather than imported from shared/ so the manifests are checked against the written
+ * contract, not against whatever the code happens to accept today.
+ */
+
+/** Read by both services. */
+export const COMMON_VARS = [
+  "REDIS_URL",
+  "STREAM_PREFIX",
+  "PORT",
+  "POD_NAME",
+  "LOG_LEVEL",
+  "MAX_TIMEOUT_MS",
+] as const;
+export const INGRESS_VARS = [
+  "REQUEST_TIMEOUT_MS",
+  "MAX_QUEUE_DEPTH",
+  "MAX_BODY_BYTES",
+  "RESULT_TTL_S",
+] as const;
+export const PROXY_VARS = [
+  "TERMINALS",
+  "HANDLER",
+  "PROCESSING_MS",
+  "UPSTREAM_URL",
+  "CLAIM_IDLE_MS",
+  "MAX_DELIVERIES",
+  "SHUTDOWN_GRACE_MS",
+] as const;
+
+export type Service = "ingress" | "proxy";
+
+/** Every variable a service reads. */
+export function contractVars(service: Service): Set<string> {
+  return new Set([...COMMON_VARS, ...(service === "ingress" ? INGRESS_VARS : PROXY_VARS)]);
+}
+
+/**
+ * What a deployment must set explicitly. UPSTREAM_URL only matters with HANDLER=http; POD_NAME is
+ * required in Kubernetes (the consumer name must follow the pod) and deliberately left to the
+ * hostname fallback in Compose, where it is unique per replica.
+ */
+export function requiredVars(service: Service, where: "kubernetes" | "compose"): string[] {
+  return [...contractVars(service)].filter(
+    (name) => name !== "UPSTREAM_URL" && !(where === "compose" && name === "POD_NAME"),
+  );
+}
+
+/** Ports and routes of the HTTP contract. */
+export const SERVICE_PORT: Record<Service, { port: number; name: string }> = {
+  ingress: { port: 3000, name: "http" },
+  proxy: { port: 3001, name: "http-metrics" },
+};
+export const LIVENESS_PATH = "/healthz";
+export const READINESS_PATH = "/readyz";
+export const METRICS_PATH = "/metrics";
+
+/** The request stream and consumer group the proxies read (DESIGN.md, "The protocol on Redis"). */
+export const requestStream = (prefix: string) => `${prefix}:requests`;
+export const CONSUMER_GROUP = "proxies";
+
+/** The seed's numbers (shared/seed/deployment-architecture.md). */
+export const SEED = {
+  ingress: { replicas: 3, min: 3, max: 10 },
+  proxy: { replicas: 15, min: 15, max: 30, terminals: 5 },
+  redis: { replicas: 1 },
+  appNamespace: "redis-stream-demo",
+  monitoringNamespace: "monitoring",
+  host: "redis-stream-demo.local",
+} as const;
