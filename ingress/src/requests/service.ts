@@ -101,7 +101,10 @@ export class RequestService {
 
   /** GET /api/requests/:id — the stored outcome, or undefined when unknown or expired. */
   async status(id: string): Promise<RequestOutcome | undefined> {
-    const record = await this.deps.results.read(id);
+    const record = await this.deps.results.read(id).catch((error: unknown) => {
+      this.deps.logger.warn("reading a stored result failed", { requestId: id, error });
+      throw new UnavailableError("Redis is unavailable; retry later", 1);
+    });
     if (!record) return undefined;
     if (isFinal(record)) return { kind: "answered", reply: record, totalMs: 0 };
     return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { StreamKeys } from "@rsd/shared";
+import { Trimmer } from "../../proxy/src/recovery/trimmer.ts";
+import { TestRedis } from "../helpers/redis-server.ts";
+
+describe("trimming the request stream", () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+  });
+  afterAll(async () => {
+    await redis?.destroy();
+  });
+
+  test("acknowledged entries go; no pending or undelivered entry is ever removed", async () => {
+    const client = redis.client();
+    const keys = new StreamKeys("trim");
+    await client.xgroup("CREATE", keys.requests, keys.group, "0", "MKSTREAM");
+    const ids: string[] = [];
+    for (let index = 0; index < 30; index++)
+      ids.push((await client.xadd(keys.requests, "*", "n", String(index)))!);
+    // Deliver the first 20 to two consumers; acknowledge all of them except #7 and #15.
+    await client.xreadgroup("GROUP", keys.group, "a", "COUNT", 10, "STREAMS", keys.requests, ">");
+    await client.xreadgroup("GROUP", keys.group, "b", "COUNT", 10, "STREAMS", keys.requests, ">");
+    const pending = [ids[7]!, ids[15]!];
+    await client.xack(keys.requests, keys.group, ...ids.slice(0, 20).filter((id) => !pending.includes(id)));
+
+    const trimmer = new Trimmer(client, keys);
+    expect(await trimmer.run()).toBe(ids[7]);
+    let left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
+    expect(left).toEqual(ids.slice(7));
+
+    // Once #7 is acknowledged the bound moves up to #15, the next pending one.
+    await client.xack(keys.requests, keys.group, ids[7]!);
+    expect(await trimmer.run()).toBe(ids[15]);
+    left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
+    expect(left).toEqual(ids.slice(15));
+
+    // With nothing pending, the undelivered entries (#20…#29) are kept.
+    await client.xack(keys.requests, keys.group, ids[15]!);
+    await trimmer.run();
+    left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
+    expect(left).toEqual(ids.slice(20));
+  });
+
+  test("without a consumer group nothing is trimmed", async () => {
+    const client = redis.client();
+    const keys = new StreamKeys("nogroup");
+    await client.xadd(keys.requests, "*", "n", "1");
+    expect(await new Trimmer(client, keys).run()).toBeUndefined();
+    expect(await client.xlen(keys.requests)).toBe(1);
+  });
+});
