@@ -1,7 +1,12 @@
 import type { ReplyMessage } from "@rsd/shared";
 
 /** How a wait for a reply ended. */
-export type WaitOutcome = { kind: "reply"; reply: ReplyMessage } | { kind: "timeout" } | { kind: "shutdown" };
+export type WaitOutcome =
+  | { kind: "reply"; reply: ReplyMessage }
+  | { kind: "timeout" }
+  | { kind: "shutdown" }
+  /** The request never made it onto the stream (Redis refused or dropped the XADD). */
+  | { kind: "unavailable" };
 
 interface Waiter {
   resolve: (outcome: WaitOutcome) => void;
@@ -57,12 +62,9 @@ export class PendingReplies {
     return this.settle(reply.id, { kind: "reply", reply });
   }
 
-  /** Gives up a wait (e.g. the enqueue failed). */
-  cancel(id: string): void {
-    const waiter = this.waiters.get(id);
-    if (!waiter) return;
-    this.waiters.delete(id);
-    this.slots.get(waiter.slot)?.delete(id);
+  /** Ends a wait because its request never made it onto the stream. */
+  unavailable(id: string): void {
+    this.settle(id, { kind: "unavailable" });
   }
 
   /** Ends every remaining wait with `shutdown`. */

@@ -86,16 +86,14 @@ export class RequestService {
       await this.enqueue(message, input.idempotencyKey);
       return { kind: "accepted", id: message.id };
     }
+    // Wait first, then enqueue without awaiting it: the wait is bounded by the deadline sweep even
+    // if Redis hangs, and a failed enqueue ends the wait at once with 503.
     const wait = deps.pending.wait(message.id, message.deadline);
-    try {
-      await this.enqueue(message, input.idempotencyKey);
-    } catch (error) {
-      deps.pending.cancel(message.id);
-      throw error;
-    }
+    this.enqueue(message, input.idempotencyKey).catch(() => deps.pending.unavailable(message.id));
     const outcome = await wait;
     if (outcome.kind === "reply")
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
+    if (outcome.kind === "unavailable") throw new UnavailableError("Redis is unavailable; retry later", 1);
     return { kind: outcome.kind, id: message.id };
   }
 
