@@ -1,0 +1,154 @@
+import { LatencyHistogram, type LatencySummary } from "./histogram.ts";
+import type { Cause, Outcome } from "./outcome.ts";
+
+/** One second of the run, for the over-time charts. */
+export interface TimelinePoint {
+  /** Seconds since the run started (warm-up included). */
+  second: number;
+  sent: number;
+  succeeded: number;
+  failed: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+interface Slice {
+  sent: number;
+  succeeded: number;
+  failed: number;
+  latency: LatencyHistogram;
+}
+
+/**
+ * Collects every request's outcome. Latency and counts cover requests *started* in the
+ * measurement window (after warm-up); throughput counts requests *completed* inside it, which is
+ * what a server sustains. All times are `performance.now()` milliseconds (monotonic).
+ */
+export class Recorder {
+  readonly latency = new LatencyHistogram();
+  sent = 0;
+  succeeded = 0;
+  failed = 0;
+  warmupRequests = 0;
+  inFlight = 0;
+  peakInFlight = 0;
+  readonly byStatus = new Map<string, number>();
+  readonly byCause = new Map<Cause, number>();
+  readonly pods = new Map<string, number>();
+  private queuedMsSum = 0;
+  private processingMsSum = 0;
+  private serverTimed = 0;
+  private windowCompleted = 0;
+  private windowSucceeded = 0;
+  private lastCompletionAt: number;
+  private readonly slices: Slice[] = [];
+
+  constructor(
+    readonly startedAt: number,
+    /** Measurement starts here (after warm-up). */
+    readonly measureFrom: number,
+    /** Measurement ends here for duration-bound runs; Infinity when the count ends the run. */
+    readonly measureUntil: number,
+  ) {
+    this.lastCompletionAt = measureFrom;
+  }
+
+  /** A request leaves the client (or, in rate mode, its scheduled time has come). */
+  begin(at: number): void {
+    this.inFlight += 1;
+    if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    if (at < this.measureFrom) this.warmupRequests += 1;
+    else this.sent += 1;
+    this.slice(at).sent += 1;
+  }
+
+  /** A request has its final answer; `startedAt` is its send time, or its scheduled time in rate mode. */
+  complete(startedAt: number, finishedAt: number, outcome: Outcome): void {
+    this.inFlight -= 1;
+    const latencyMs = finishedAt - startedAt;
+    const ok = outcome.cause === "ok";
+    const slice = this.slice(finishedAt);
+    slice.latency.record(latencyMs);
+    if (ok) slice.succeeded += 1;
+    else slice.failed += 1;
+
+    if (finishedAt >= this.measureFrom && finishedAt <= this.measureUntil) {
+      this.windowCompleted += 1;
+      if (ok) this.windowSucceeded += 1;
+      this.lastCompletionAt = Math.max(this.lastCompletionAt, finishedAt);
+    }
+    if (startedAt < this.measureFrom) return;
+
+    this.latency.record(latencyMs);
+    if (ok) this.succeeded += 1;
+    else this.failed += 1;
+    const status = outcome.status === null ? "no response" : String(outcome.status);
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+    this.byCause.set(outcome.cause, (this.byCause.get(outcome.cause) ?? 0) + 1);
+    if (outcome.pod !== undefined) this.pods.set(outcome.pod, (this.pods.get(outcome.pod) ?? 0) + 1);
+    if (outcome.queuedMs !== undefined && outcome.processingMs !== undefined) {
+      this.queuedMsSum += outcome.queuedMs;
+      this.processingMsSum += outcome.processingMs;
+      this.serverTimed += 1;
+    }
+  }
+
+  get completed(): number {
+    return this.succeeded + this.failed;
+  }
+
+  /** Seconds the throughput is measured over: the window, or up to the last answer when the count ended the run. */
+  windowSeconds(): number {
+    const end = Number.isFinite(this.measureUntil) ? this.measureUntil : this.lastCompletionAt;
+    return Math.max(0, end - this.measureFrom) / 1000;
+  }
+
+  throughput(): { completedPerS: number; succeededPerS: number } {
+    const seconds = this.windowSeconds();
+    return seconds > 0
+      ? { completedPerS: this.windowCompleted / seconds, succeededPerS: this.windowSucceeded / seconds }
+      : { completedPerS: 0, succeededPerS: 0 };
+  }
+
+  /** Mean time the server says requests waited in the queue and were processed. */
+  serverTiming(): { queuedMs: number; processingMs: number } | null {
+    return this.serverTimed === 0
+      ? null
+      : {
+          queuedMs: this.queuedMsSum / this.serverTimed,
+          processingMs: this.processingMsSum / this.serverTimed,
+        };
+  }
+
+  latencySummary(): LatencySummary {
+    return this.latency.summary();
+  }
+
+  timeline(): TimelinePoint[] {
+    return Array.from(this.slices, (slice, second) => {
+      const s = slice ?? { sent: 0, succeeded: 0, failed: 0, latency: undefined };
+      const summary = s.latency?.summary();
+      return {
+        second,
+        sent: s.sent,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        p50Ms: summary?.p50Ms ?? 0,
+        p99Ms: summary?.p99Ms ?? 0,
+        maxMs: summary?.maxMs ?? 0,
+      };
+    });
+  }
+
+  private slice(at: number): Slice {
+    const index = Math.max(0, Math.floor((at - this.startedAt) / 1000));
+    let slice = this.slices[index];
+    if (!slice) {
+      // Two significant digits are plenty for a per-second curve and keep each slice small.
+      slice = { sent: 0, succeeded: 0, failed: 0, latency: new LatencyHistogram(2) };
+      this.slices[index] = slice;
+    }
+    return slice;
+  }
+}
