@@ -108,8 +108,10 @@ export function runnableKubernetesConfig(
   writeFileSync(tokenFile, "test-token\n");
   const copy = structuredClone(config);
   copy.rule_files = [paths.alerts];
-  if (scrapeInterval)
-    copy.global = { ...copy.global, scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval };
+  if (scrapeInterval) {
+    const intervals = { scrape_interval: scrapeInterval, scrape_timeout: scrapeInterval };
+    copy.global = { ...copy.global, ...intervals, evaluation_interval: scrapeInterval };
+  }
   for (const scrape of copy.scrape_configs) {
     const sd = scrape.kubernetes_sd_configs;
     if (!sd) continue;
