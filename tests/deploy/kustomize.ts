@@ -70,6 +70,8 @@ function isLocalSecret(path: string): boolean {
 /** `kubectl kustomize <dir>`; dir is relative to the kustomize/ copy unless absolute. */
 export function kustomize(dir: string): RenderResult {
   const target = dir.startsWith("/") ? dir : join(kustomizeCopy(), dir);
+  if (!Bun.which("kubectl"))
+    throw new Error("kubectl (with its built-in kustomize) is not on PATH; tests/deploy needs it");
   const result = Bun.spawnSync(["kubectl", "kustomize", target], { stdout: "pipe", stderr: "pipe" });
   return {
     exitCode: result.exitCode ?? -1,
