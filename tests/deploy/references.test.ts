@@ -123,7 +123,7 @@ for (const variant of VARIANTS) {
         owner: `outsider/${namespace}`,
       });
       const controller = outsider("ingress-nginx", { "app.kubernetes.io/name": "ingress-nginx" });
-      const kedaOperator = outsider("keda", { "app.kubernetes.io/name": "keda-operator" });
+      const kedaOperator = outsider("keda", { app: "keda-operator" });
       const dns = { ...outsider("kube-system", { "k8s-app": "kube-dns" }), ports: [{ containerPort: 53 }] };
       const may = (from: Pod, to: Pod, port: number) => allowed(objects(), from, to, port);
 
