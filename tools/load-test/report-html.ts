@@ -43,7 +43,7 @@ export function renderHtmlReport(result: LoadTestResult): string {
 <p><span class="verdict ${result.verdict.passed ? "pass" : "fail"}">${result.verdict.passed ? "PASS" : "FAIL"}</span>
  ${result.throughput.succeededPerS.toFixed(1)} req/s succeeded · p50 ${result.latencyMs.p50Ms.toFixed(1)} ms · p99 ${result.latencyMs.p99Ms.toFixed(1)} ms · error rate ${(result.totals.errorRate * 100).toFixed(2)}%</p>
 <div class="grid">
-  <div class="card"><h2>Latency over time (per second)</h2><div class="chart"><canvas id="latency-over-time"></canvas></div></div>
+  <div class="card"><h2>Latency over time</h2><div class="chart"><canvas id="latency-over-time"></canvas></div></div>
   <div class="card"><h2>Latency histogram</h2><div class="chart"><canvas id="latency-histogram"></canvas></div></div>
   <div class="card"><h2>Throughput over time</h2><div class="chart"><canvas id="throughput-over-time"></canvas></div></div>
   <div class="card"><h2>Errors over time</h2><div class="chart"><canvas id="errors-over-time"></canvas></div></div>
@@ -82,7 +82,7 @@ const clientScript = `
   const r = JSON.parse(document.getElementById("load-test-data").textContent);
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
-  const seconds = r.timeline.map((p) => p.second + 1 + " s");
+  const seconds = r.timeline.map((p) => p.atS.toFixed(p.atS % 1 ? 2 : 0) + " s");
   const line = (label, data, color, extra) => ({ label, data, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2, ...extra });
   new Chart(document.getElementById("latency-over-time"), {
     type: "line",
@@ -103,14 +103,14 @@ const clientScript = `
   new Chart(document.getElementById("throughput-over-time"), {
     type: "line",
     data: { labels: seconds, datasets: [
-      line("succeeded / s", r.timeline.map((p) => p.succeeded), "#2f8a4c", { fill: true, backgroundColor: "rgba(47,138,76,.15)" }),
-      line("sent / s", r.timeline.map((p) => p.sent), "#7f8c8d", { borderDash: [4, 3] }),
+      line("succeeded / s", r.timeline.map((p) => p.succeededPerS), "#2f8a4c", { fill: true, backgroundColor: "rgba(47,138,76,.15)" }),
+      line("sent / s", r.timeline.map((p) => p.sentPerS), "#7f8c8d", { borderDash: [4, 3] }),
     ] },
     options: { scales: { y: { beginAtZero: true, title: { display: true, text: "requests / s" } } } },
   });
   new Chart(document.getElementById("errors-over-time"), {
     type: "bar",
-    data: { labels: seconds, datasets: [{ label: "failed / s", data: r.timeline.map((p) => p.failed), backgroundColor: "#c0392b" }] },
+    data: { labels: seconds, datasets: [{ label: "failed / s", data: r.timeline.map((p) => p.failedPerS), backgroundColor: "#c0392b" }] },
     options: { scales: { y: { beginAtZero: true, suggestedMax: 1, title: { display: true, text: "requests / s" } } } },
   });
   new Chart(document.getElementById("latency-percentiles"), {

@@ -29,7 +29,7 @@ export async function runLoadTest(options: LoadTestOptions, signal?: AbortSignal
     deadlineMs: options.sendServerTimeout ? timeoutMs + CLIENT_GRACE_MS : timeoutMs,
     async: options.async,
   };
-  const fleet = await fetchFleet(options.url);
+  const fleetBefore = await fetchFleet(options.url);
   const startedAt = new Date();
   const run = startRun(options, () => sendRequest(target));
   const onAbort = () => run.stop();
@@ -42,6 +42,10 @@ export async function runLoadTest(options: LoadTestOptions, signal?: AbortSignal
     signal?.removeEventListener("abort", onAbort);
   }
   const elapsedS = (performance.now() - run.recorder.startedAt) / 1000;
+  // Asked again after the run: proxies that joined (or first sent their heartbeat) meanwhile count.
+  const fleetAfter = await fetchFleet(options.url);
+  const fleet =
+    (fleetAfter?.terminals ?? 0) > (fleetBefore?.terminals ?? 0) ? fleetAfter : (fleetBefore ?? fleetAfter);
   return buildResult(
     options,
     body,

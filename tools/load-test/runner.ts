@@ -30,7 +30,7 @@ export function startRun(plan: RunPlan, send: () => Promise<Outcome>): RunHandle
   const startedAt = performance.now();
   const measureFrom = startedAt + plan.warmupS * 1000;
   const stopIssuingAt = plan.durationS === undefined ? Infinity : measureFrom + plan.durationS * 1000;
-  const recorder = new Recorder(startedAt, measureFrom, stopIssuingAt);
+  const recorder = new Recorder(startedAt, measureFrom, stopIssuingAt, sliceMsFor(plan));
   const state = { stopped: false, remaining: plan.count ?? Infinity };
   const limits = { measureFrom, stopIssuingAt, state };
   const done =
@@ -44,6 +44,19 @@ export function startRun(plan: RunPlan, send: () => Promise<Outcome>): RunHandle
       state.stopped = true;
     },
   };
+}
+
+/** Timeline resolution: a few dozen points or more for a short run, bounded memory for a long one. */
+function sliceMsFor(plan: RunPlan): number {
+  const plannedS =
+    plan.durationS !== undefined
+      ? plan.warmupS + plan.durationS
+      : plan.mode === "rate" && plan.count !== undefined
+        ? plan.warmupS + plan.count / plan.rate!
+        : undefined;
+  if (plannedS === undefined) return 1000;
+  if (plannedS <= 15) return 250;
+  return plannedS <= 300 ? 1000 : 5000;
 }
 
 interface Limits {

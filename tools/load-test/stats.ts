@@ -1,13 +1,13 @@
 import { LatencyHistogram, type LatencySummary } from "./histogram.ts";
 import type { Cause, Outcome } from "./outcome.ts";
 
-/** One second of the run, for the over-time charts. */
+/** One slice of the run (see `sliceMs`), for the over-time charts; counts are per second. */
 export interface TimelinePoint {
-  /** Seconds since the run started (warm-up included). */
-  second: number;
-  sent: number;
-  succeeded: number;
-  failed: number;
+  /** Start of the slice in seconds since the run started (warm-up included). */
+  atS: number;
+  sentPerS: number;
+  succeededPerS: number;
+  failedPerS: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -50,6 +50,8 @@ export class Recorder {
     readonly measureFrom: number,
     /** Measurement ends here for duration-bound runs; Infinity when the count ends the run. */
     readonly measureUntil: number,
+    /** Width of a timeline slice: finer for short runs so their charts still show a shape. */
+    readonly sliceMs = 1000,
   ) {
     this.lastCompletionAt = measureFrom;
   }
@@ -126,14 +128,15 @@ export class Recorder {
   }
 
   timeline(): TimelinePoint[] {
-    return Array.from(this.slices, (slice, second) => {
+    const perS = 1000 / this.sliceMs;
+    return Array.from(this.slices, (slice, index) => {
       const s = slice ?? { sent: 0, succeeded: 0, failed: 0, latency: undefined };
       const summary = s.latency?.summary();
       return {
-        second,
-        sent: s.sent,
-        succeeded: s.succeeded,
-        failed: s.failed,
+        atS: (index * this.sliceMs) / 1000,
+        sentPerS: s.sent * perS,
+        succeededPerS: s.succeeded * perS,
+        failedPerS: s.failed * perS,
         p50Ms: summary?.p50Ms ?? 0,
         p99Ms: summary?.p99Ms ?? 0,
         maxMs: summary?.maxMs ?? 0,
@@ -142,10 +145,10 @@ export class Recorder {
   }
 
   private slice(at: number): Slice {
-    const index = Math.max(0, Math.floor((at - this.startedAt) / 1000));
+    const index = Math.max(0, Math.floor((at - this.startedAt) / this.sliceMs));
     let slice = this.slices[index];
     if (!slice) {
-      // Two significant digits are plenty for a per-second curve and keep each slice small.
+      // Two significant digits are plenty for a curve over time and keep each slice small.
       slice = { sent: 0, succeeded: 0, failed: 0, latency: new LatencyHistogram(2) };
       this.slices[index] = slice;
     }
