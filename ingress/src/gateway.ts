@@ -13,6 +13,7 @@ import {
 import { Elysia } from "elysia";
 import { openapiPlugin } from "./docs/openapi.ts";
 import { fleetController } from "./fleet/index.ts";
+import { forwardController } from "./forward/index.ts";
 import { errorPlugin } from "./http/error-plugin.ts";
 import { IngressMetrics } from "./metrics.ts";
 import { PendingReplies } from "./replies/pending-replies.ts";
@@ -111,7 +112,16 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         defaultTimeoutMs: config.requestTimeoutMs,
       }),
     )
-    .use(fleetController(redis, keys));
+    .use(fleetController(redis, keys))
+    .use(
+      forwardController({
+        service,
+        idempotency,
+        maxBodyBytes: config.maxBodyBytes,
+        maxTimeoutMs: config.maxTimeoutMs,
+        defaultTimeoutMs: config.requestTimeoutMs,
+      }),
+    );
 
   return {
     app,

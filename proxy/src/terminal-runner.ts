@@ -71,6 +71,8 @@ export class TerminalRunner {
         deadline: message.deadline,
         signal,
         attempt: message.attempt,
+        kind: message.kind,
+        retrySafe: message.retrySafe,
         ...(message.traceparent ? { traceparent: message.traceparent } : {}),
       });
     } catch (error) {
@@ -114,5 +116,15 @@ export class TerminalRunner {
 
 /** A placeholder for an entry that could not be decoded, so it can still be dead-lettered. */
 function malformedStandIn(entryId: string): RequestMessage {
-  return { id: entryId, replyTo: "", deadline: 0, enqueuedAt: 0, payload: "null", attempt: 1, resultTtlS: 0 };
+  return {
+    id: entryId,
+    replyTo: "",
+    deadline: 0,
+    enqueuedAt: 0,
+    payload: "null",
+    attempt: 1,
+    resultTtlS: 0,
+    kind: "json",
+    retrySafe: false,
+  };
 }

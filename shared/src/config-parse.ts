@@ -71,6 +71,30 @@ export function readUrl(
   return value;
 }
 
+/** A JSON object of header names to string values, e.g. {"authorization":"Bearer …"}. The value is never echoed. */
+export function readHeaderMap(env: Env, name: string): Record<string, string> {
+  const value = raw(env, name);
+  if (value === undefined) return {};
+  const allowed = 'a JSON object of header names to strings, e.g. {"authorization":"Bearer …"}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(name, "<hidden>", allowed);
+  }
+  const valid =
+    parsed !== null &&
+    typeof parsed === "object" &&
+    !Array.isArray(parsed) &&
+    Object.entries(parsed).every(
+      ([key, header]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) && typeof header === "string",
+    );
+  if (!valid) throw new ConfigError(name, "<hidden>", allowed);
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, string>).map(([key, header]) => [key.toLowerCase(), header]),
+  );
+}
+
 /** Hides the password of a URL for logs and error messages. */
 export function redactUrl(value: string): string {
   try {

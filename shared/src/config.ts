@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type Env, readEnum, readInt, readString, readUrl } from "./config-parse.ts";
+import { type Env, readEnum, readHeaderMap, readInt, readString, readUrl } from "./config-parse.ts";
 
 /** The configuration contract of DESIGN.md, parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -29,6 +29,8 @@ export interface ProxyConfig extends CommonConfig {
   handler: HandlerName;
   processingMs: number;
   upstreamUrl: string | undefined;
+  /** Extra headers the proxy adds to every upstream request (e.g. auth); never logged. */
+  upstreamHeaders: Record<string, string>;
   claimIdleMs: number;
   maxDeliveries: number;
   shutdownGraceMs: number;
@@ -90,6 +92,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),
     upstreamUrl:
       handler === "http" ? readUrl(env, "UPSTREAM_URL", undefined, ["http:", "https:"]) : undefined,
+    upstreamHeaders: readHeaderMap(env, "UPSTREAM_HEADERS"),
     claimIdleMs: readInt(env, "CLAIM_IDLE_MS", 5000, 100, INT_MAX),
     maxDeliveries: readInt(env, "MAX_DELIVERIES", 3, 1, 100),
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),

@@ -1,5 +1,6 @@
 export * from "./config.ts";
 export * from "./config-parse.ts";
+export * from "./forwarded.ts";
 export * from "./health.ts";
 export * from "./keys.ts";
 export * from "./logger.ts";

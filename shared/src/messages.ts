@@ -20,7 +20,13 @@ export interface RequestMessage {
   resultTtlS: number;
   /** W3C trace context, when the client sent one or the ingress started one. */
   traceparent?: string;
+  /** `json`: a payload from POST /api/requests; `http`: a ForwardedRequest from ANY /proxy/*. */
+  kind: RequestKind;
+  /** The client allows repeating it against the backend (idempotent method or an Idempotency-Key). */
+  retrySafe: boolean;
 }
+
+export type RequestKind = "json" | "http";
 
 export type ReplyStatus = "completed" | "failed" | "expired";
 
@@ -56,6 +62,8 @@ export function encodeRequest(message: RequestMessage): StreamFields {
   ];
   if (message.resultTtlS > 0) fields.push("ttl", String(message.resultTtlS));
   if (message.traceparent) fields.push("tp", message.traceparent);
+  if (message.kind !== "json") fields.push("kind", message.kind);
+  if (message.retrySafe) fields.push("rs", "1");
   return fields;
 }
 
@@ -97,6 +105,8 @@ export function decodeRequest(fields: readonly string[]): RequestMessage {
     attempt: record.att === undefined ? 1 : requireNumber(record, "att"),
     payload: requireString(record, "payload"),
     resultTtlS: record.ttl === undefined ? 0 : requireNumber(record, "ttl"),
+    kind: record.kind === "http" ? "http" : "json",
+    retrySafe: record.rs === "1",
   };
   if (record.tp) message.traceparent = record.tp;
   return message;

@@ -36,6 +36,7 @@ export function openapiPlugin(version: string) {
           tags: [
             { name: "requests", description: "Submit requests and read their outcome" },
             { name: "fleet", description: "What the proxy fleet can do" },
+            { name: "proxy", description: "Transparent forwarding to the backend (HANDLER=http)" },
             { name: "operations", description: "Health, readiness and metrics" },
           ],
         },

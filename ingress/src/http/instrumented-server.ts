@@ -1,5 +1,6 @@
 import type { Server } from "bun";
 import type { IngressMetrics } from "../metrics.ts";
+import { rememberClientAddress } from "./client-address.ts";
 
 /** Paths whose requests count as API traffic in the metrics (not health checks and scrapes). */
 function isApiPath(url: string): boolean {
@@ -20,6 +21,7 @@ export function instrument(
   return async (request, server) => {
     if (!isApiPath(request.url)) return await handle(request);
     server.timeout(request, 0);
+    rememberClientAddress(request, server);
     const started = performance.now();
     metrics.inflight.inc();
     let status = 500;

@@ -19,10 +19,8 @@ export class InvalidIdempotencyKeyError extends HttpError {
 }
 
 /** The hash of the canonical request: the same key with a different request is a client bug (422). */
-export function requestHash(payload: unknown, timeoutMs: number): string {
-  return createHash("sha256")
-    .update(JSON.stringify([payload, timeoutMs]))
-    .digest("base64url");
+export function requestHash(payloadText: string, timeoutMs: number): string {
+  return createHash("sha256").update(`${timeoutMs}\n${payloadText}`).digest("base64url");
 }
 
 /**

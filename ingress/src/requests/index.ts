@@ -61,7 +61,9 @@ export function requestsController(options: RequestsControllerOptions) {
         const idempotencyKey = headers["idempotency-key"];
         if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
         const outcome = await service.submit({
-          payload: body.payload,
+          payload: JSON.stringify(body.payload ?? null),
+          kind: "json",
+          retrySafe: false,
           timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs,
           async: wantsAsync(headers.prefer),
           traceparent,

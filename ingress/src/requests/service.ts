@@ -1,4 +1,11 @@
-import { encodeRequest, isReady, type Logger, type RequestMessage, type StreamKeys } from "@rsd/shared";
+import {
+  encodeRequest,
+  isReady,
+  type Logger,
+  type RequestKind,
+  type RequestMessage,
+  type StreamKeys,
+} from "@rsd/shared";
 import type Redis from "ioredis";
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
@@ -9,7 +16,11 @@ import type { RequestOutcome } from "./outcome.ts";
 import { isFinal, type ResultStore } from "./results.ts";
 
 export interface SubmitInput {
-  payload: unknown;
+  /** The payload as JSON text (a client's JSON payload, or a ForwardedRequest envelope). */
+  payload: string;
+  kind: RequestKind;
+  /** The backend may see it twice (idempotent method); an Idempotency-Key also makes it so. */
+  retrySafe: boolean;
   timeoutMs: number;
   async: boolean;
   idempotencyKey?: string;
@@ -56,7 +67,9 @@ export class RequestService {
       replyTo: input.async ? "" : deps.replyStream,
       deadline: now + input.timeoutMs,
       enqueuedAt: now,
-      payload: JSON.stringify(input.payload ?? null),
+      payload: input.payload,
+      kind: input.kind,
+      retrySafe: input.retrySafe || input.idempotencyKey !== undefined,
       attempt: 1,
       resultTtlS: input.async || input.idempotencyKey ? deps.resultTtlS : 0,
       ...(input.traceparent ? { traceparent: input.traceparent } : {}),

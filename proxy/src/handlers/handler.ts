@@ -1,3 +1,5 @@
+import type { RequestKind } from "@rsd/shared";
+
 /**
  * The one small interface every backend handler implements. A terminal calls `handle` once per
  * request; `signal` aborts at the request's deadline, and the handler must stop then.
@@ -11,6 +13,10 @@ export interface HandlerRequest {
   /** Aborts at the deadline (or when the pod gives up the request). */
   signal: AbortSignal;
   attempt: number;
+  /** `json` (POST /api/requests payload) or `http` (a ForwardedRequest from /proxy/*). */
+  kind: RequestKind;
+  /** The client allows repeating it against the backend. */
+  retrySafe: boolean;
   traceparent?: string;
 }
 

@@ -1,5 +1,6 @@
 import type { ProxyConfig } from "@rsd/shared";
 import type { Handler } from "./handler.ts";
+import { HttpHandler } from "./http.ts";
 import { SimulateHandler } from "./simulate.ts";
 
 /**
@@ -11,6 +12,11 @@ export function createHandler(config: ProxyConfig): Handler {
     case "simulate":
       return new SimulateHandler(config.processingMs, config.maxTimeoutMs);
     case "http":
-      throw new Error("HANDLER=http is not available in this build");
+      return new HttpHandler({
+        // loadProxyConfig requires UPSTREAM_URL whenever HANDLER=http.
+        upstreamUrl: config.upstreamUrl as string,
+        upstreamHeaders: config.upstreamHeaders,
+        maxDeliveries: config.maxDeliveries,
+      });
   }
 }

@@ -1,3 +1,4 @@
+import type { ForwardedResponse } from "@rsd/shared";
 import type { Handler, HandlerRequest } from "./handler.ts";
 
 interface SimulateOptions {
@@ -22,6 +23,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** A forwarded request (ANY /proxy/*) is answered 200 with the request it received, as JSON. */
+function echoForwarded(payload: string): string {
+  const body = Buffer.from(`{"echo":${payload}}`).toString("base64");
+  const response: ForwardedResponse = { status: 200, headers: [["content-type", "application/json"]], body };
+  return JSON.stringify(response);
 }
 
 /**
@@ -54,7 +62,7 @@ export class SimulateHandler implements Handler {
       }
       if (ms > 0) await sleep(ms, request.signal);
       if (fail) throw new SimulatedFailure("simulated failure (payload asked for simulate.fail)");
-      return `{"echo":${request.payload}}`;
+      return request.kind === "http" ? echoForwarded(request.payload) : `{"echo":${request.payload}}`;
     }
   }
 }

@@ -1,0 +1,108 @@
+import type { ForwardedRequest, ForwardedResponse } from "@rsd/shared";
+import { type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
+
+/** Hop-by-hop response headers are the gateway's own business, never the client's. */
+const dropFromResponse = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "upgrade",
+]);
+
+/** An upstream answer worth another attempt (a 5xx to a request that may be repeated). */
+export class RetryableUpstreamError extends Error {
+  override name = "RetryableUpstreamError";
+}
+
+export interface HttpHandlerOptions {
+  upstreamUrl: string;
+  /** Added to every upstream request (e.g. an auth header); never logged. */
+  upstreamHeaders: Record<string, string>;
+  maxDeliveries: number;
+}
+
+/**
+ * Calls UPSTREAM_URL, one request per terminal, so the backend never sees more than
+ * pods × terminals at once; Bun's fetch keeps the connections alive and reuses them. The
+ * request's deadline is the upstream timeout (the signal aborts the call). Upstream 5xx and
+ * connection errors are retried only when the request may be repeated (idempotent method or an
+ * Idempotency-Key) and attempts remain; otherwise a 5xx is passed through like any other answer
+ * and an unreachable upstream fails for good (502, naming the cause).
+ *
+ * `POST /api/requests` payloads are POSTed as JSON; the result is the upstream's JSON body.
+ * `ANY /proxy/*` requests are replayed as they came; the result is the whole response.
+ */
+export class HttpHandler implements Handler {
+  readonly name = "http";
+  readonly nominalMs = null;
+  private readonly base: string;
+
+  constructor(private readonly options: HttpHandlerOptions) {
+    this.base = options.upstreamUrl.replace(/\/+$/, "");
+  }
+
+  async handle(request: HandlerRequest): Promise<string> {
+    return request.kind === "http" ? await this.forward(request) : await this.postJson(request);
+  }
+
+  private async forward(request: HandlerRequest): Promise<string> {
+    const forwarded = JSON.parse(request.payload) as ForwardedRequest;
+    const headers = new Headers(forwarded.headers);
+    for (const [name, value] of Object.entries(this.options.upstreamHeaders)) headers.set(name, value);
+    const hasBody = forwarded.body !== "" && forwarded.method !== "GET" && forwarded.method !== "HEAD";
+    const response = await this.call(request, `${this.base}${forwarded.path}${forwarded.query}`, {
+      method: forwarded.method,
+      headers,
+      body: hasBody ? Buffer.from(forwarded.body, "base64") : null,
+    });
+    this.retryIfWorthIt(request, response.status);
+    const body = Buffer.from(await response.arrayBuffer());
+    const answer: ForwardedResponse = {
+      status: response.status,
+      headers: [...response.headers.entries()].filter(([name]) => !dropFromResponse.has(name.toLowerCase())),
+      body: body.toString("base64"),
+    };
+    return JSON.stringify(answer);
+  }
+
+  private async postJson(request: HandlerRequest): Promise<string> {
+    const headers = new Headers({ "content-type": "application/json", ...this.options.upstreamHeaders });
+    if (request.traceparent) headers.set("traceparent", request.traceparent);
+    const response = await this.call(request, this.base, { method: "POST", headers, body: request.payload });
+    this.retryIfWorthIt(request, response.status);
+    const text = await response.text();
+    if (response.status >= 400) {
+      throw new UnrecoverableError(`upstream answered ${response.status}: ${text.slice(0, 200)}`);
+    }
+    try {
+      JSON.parse(text);
+      return text === "" ? "null" : text;
+    } catch {
+      return JSON.stringify(text);
+    }
+  }
+
+  private async call(request: HandlerRequest, url: string, init: RequestInit): Promise<Response> {
+    try {
+      // decompress: false — the body is relayed as the upstream encoded it, with its Content-Encoding.
+      return await fetch(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
+    } catch (error) {
+      if (request.signal.aborted) throw error; // the deadline: the terminal answers `expired`
+      const cause = error instanceof Error ? error.message : String(error);
+      if (this.mayRetry(request)) throw new RetryableUpstreamError(`upstream unreachable: ${cause}`);
+      throw new UnrecoverableError(`upstream unreachable: ${cause}`);
+    }
+  }
+
+  private retryIfWorthIt(request: HandlerRequest, status: number): void {
+    if (status >= 500 && this.mayRetry(request)) {
+      throw new RetryableUpstreamError(`upstream answered ${status}`);
+    }
+  }
+
+  /** Another attempt only for a repeatable request that has attempts left; the last one passes through. */
+  private mayRetry(request: HandlerRequest): boolean {
+    return request.retrySafe && request.attempt < this.options.maxDeliveries;
+  }
+}
