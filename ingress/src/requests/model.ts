@@ -35,7 +35,7 @@ export const completedResponse = t.Object({
   status: t.Literal("completed"),
   result: t.Unknown({ description: "What the handler returned; the simulator echoes `{echo: payload}`." }),
   pod: t.String({ description: "The proxy pod that processed it." }),
-  terminal: t.Integer({ description: "The terminal slot in that pod, 0…TERMINALS−1." }),
+  terminal: Type.Integer({ description: "The terminal slot in that pod, 0…TERMINALS−1." }),
   queuedMs: t.Number(),
   processingMs: t.Number(),
   totalMs: t.Number(),

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { launchChromium } from "../helpers/browser.ts";
+import { Stack } from "../helpers/stack.ts";
+
+describe("Swagger UI in a real browser", () => {
+  let stack: Stack;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  beforeAll(async () => {
+    stack = await Stack.start({ proxies: 1, processingMs: 20 });
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await stack?.stop();
+  });
+
+  test("offline: expand POST /api/requests, Try it out, Execute, and see the 200 with the echo", async () => {
+    const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const origin = new URL(stack.ingress.url).origin;
+    const blocked: string[] = [];
+    const failed: string[] = [];
+    // Anything that is not the ingress itself is refused: the UI must work with no network.
+    await page.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
+      blocked.push(url);
+      return route.abort();
+    });
+    page.on("requestfailed", (request) => failed.push(request.url()));
+
+    await page.goto(`${stack.ingress.url}/swagger`);
+    const operation = page.locator(".opblock-post", { hasText: "/api/requests" }).first();
+    await operation.locator(".opblock-summary").click();
+    await operation.getByRole("button", { name: "Try it out" }).click();
+    const editor = operation.locator("textarea.body-param__text");
+    await editor.fill(JSON.stringify({ payload: { from: "swagger", n: 42 }, timeoutMs: 5000 }));
+    await operation.getByRole("button", { name: "Execute" }).click();
+    const response = operation.locator(".live-responses-table .response").first();
+    await response.waitFor({ timeout: 15_000 });
+    expect(await response.locator(".response-col_status").innerText()).toContain("200");
+    const bodyText = await response.locator(".response-col_description").innerText();
+    expect(bodyText).toContain('"echo"');
+    expect(bodyText).toContain('"swagger"');
+
+    await response.scrollIntoViewIfNeeded();
+    await page.screenshot({
+      path: resolve(import.meta.dir, "../../docs/images/swagger-try-it-out.png"),
+      fullPage: false,
+    });
+    expect(blocked).toEqual([]);
+    expect(failed).toEqual([]);
+  });
+});
