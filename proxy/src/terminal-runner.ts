@@ -1,4 +1,10 @@
-import { decodeRequest, type Logger, MalformedMessageError, type RequestMessage } from "@rsd/shared";
+import {
+  decodeRequest,
+  type Logger,
+  MalformedMessageError,
+  type RequestMessage,
+  traceIdOf,
+} from "@rsd/shared";
 import type { Handler } from "./handlers/handler.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import type { FailurePolicy } from "./recovery/failure-policy.ts";
@@ -100,17 +106,21 @@ export class TerminalRunner {
           processingMs,
         },
       });
-      this.logger.debug("request processed", {
-        requestId: message.id,
-        terminal,
-        processingMs,
-        traceparent: message.traceparent,
-      });
     } else if (signal.aborted || Date.now() >= message.deadline) {
       this.policy.expired(entryId, message, this.pod, terminal, processingMs);
     } else {
       this.policy.failed(entryId, message, failure, this.pod);
     }
+    // One line per attempt's outcome (retries and dead letters add their own, with the cause).
+    this.logger.info("request processed", {
+      requestId: message.id,
+      traceId: traceIdOf(message.traceparent),
+      outcome: result !== undefined ? "ok" : signal.aborted ? "expired" : "error",
+      attempt: message.attempt,
+      terminal,
+      queuedMs,
+      processingMs,
+    });
   }
 }
 

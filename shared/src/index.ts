@@ -10,3 +10,4 @@ export * from "./periodic.ts";
 export * from "./redis.ts";
 export * from "./stream-group.ts";
 export * from "./stream-stats.ts";
+export * from "./trace-context.ts";

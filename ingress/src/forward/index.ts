@@ -1,11 +1,10 @@
-import { endToEndHeaders, type ForwardedRequest, idempotentMethods } from "@rsd/shared";
+import { continueTrace, endToEndHeaders, type ForwardedRequest, idempotentMethods } from "@rsd/shared";
 import { Elysia } from "elysia";
 import { clientAddressOf } from "../http/client-address.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { readBody } from "../http/json-body.ts";
 import type { IdempotencyKeys } from "../requests/idempotency.ts";
 import type { RequestService } from "../requests/service.ts";
-import { continueTrace } from "../requests/traceparent.ts";
 import { presentForwarded } from "./presenter.ts";
 
 export interface ForwardControllerOptions {

@@ -1,4 +1,4 @@
-import type { Logger } from "@rsd/shared";
+import { continueTrace, type Logger, traceIdOf } from "@rsd/shared";
 import { Elysia, t } from "elysia";
 import { BadRequestError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -16,7 +16,6 @@ import {
 import type { RequestOutcome } from "./outcome.ts";
 import { present } from "./presenter.ts";
 import type { RequestService } from "./service.ts";
-import { continueTrace, traceIdOf } from "./traceparent.ts";
 
 export interface RequestsControllerOptions {
   service: RequestService;

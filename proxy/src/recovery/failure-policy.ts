@@ -1,4 +1,4 @@
-import type { Logger, ReplyMessage, RequestMessage, StreamKeys } from "@rsd/shared";
+import { type Logger, type ReplyMessage, type RequestMessage, type StreamKeys, traceIdOf } from "@rsd/shared";
 import type Redis from "ioredis";
 import { UnrecoverableError } from "../handlers/handler.ts";
 import type { ProxyMetrics } from "../metrics.ts";
@@ -41,6 +41,7 @@ export class FailurePolicy {
     }
     this.metrics.processed.inc({ outcome: "error" });
     this.logger.info("attempt failed, retrying", {
+      traceId: traceIdOf(message.traceparent),
       requestId: message.id,
       attempt: message.attempt,
       error: reason,
@@ -81,6 +82,7 @@ export class FailurePolicy {
   deadLetter(entryId: string, message: RequestMessage, reason: string, pod: string): void {
     this.metrics.processed.inc({ outcome: "dead" });
     this.logger.warn("request dead-lettered", {
+      traceId: traceIdOf(message.traceparent),
       requestId: message.id,
       attempts: message.attempt,
       error: reason,

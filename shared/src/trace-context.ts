@@ -13,6 +13,7 @@ export function continueTrace(header: string | undefined): string {
   return `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
 }
 
+/** The trace id part of a traceparent, for log lines. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   return traceparent ? traceparent.split("-")[1] : undefined;
 }
