@@ -38,12 +38,14 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const keys = new StreamKeys(config.streamPrefix);
   const redis = createRedis({
     url: config.redisUrl,
+    tlsCaFile: config.redisTlsCaFile,
     role: "commands",
     name: `ingress:${ingressId}:commands`,
     logger,
   });
   const replyConnection = createRedis({
     url: config.redisUrl,
+    tlsCaFile: config.redisTlsCaFile,
     role: "blocking",
     name: `ingress:${ingressId}:replies`,
     logger,

@@ -32,12 +32,14 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
   const consumerName = config.podName;
   const redis = createRedis({
     url: config.redisUrl,
+    tlsCaFile: config.redisTlsCaFile,
     role: "commands",
     name: `proxy:${consumerName}:commands`,
     logger,
   });
   const reader = createRedis({
     url: config.redisUrl,
+    tlsCaFile: config.redisTlsCaFile,
     role: "blocking",
     name: `proxy:${consumerName}:reader`,
     logger,

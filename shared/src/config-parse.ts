@@ -1,3 +1,5 @@
+import { accessSync, constants } from "node:fs";
+
 /**
  * Small, strict readers for environment variables. Each failure names the variable, the value
  * and what is allowed, so a misconfigured pod says exactly what is wrong in one log line.
@@ -93,6 +95,18 @@ export function readHeaderMap(env: Env, name: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(parsed as Record<string, string>).map(([key, header]) => [key.toLowerCase(), header]),
   );
+}
+
+/** An optional path to a file that must exist and be readable now, not at first use. */
+export function readReadableFile(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  try {
+    accessSync(value, constants.R_OK);
+  } catch {
+    throw new ConfigError(name, value, "the path of a readable file");
+  }
+  return value;
 }
 
 /** Hides the password of a URL for logs and error messages. */

@@ -1,5 +1,13 @@
 import { hostname } from "node:os";
-import { type Env, readEnum, readHeaderMap, readInt, readString, readUrl } from "./config-parse.ts";
+import {
+  type Env,
+  readEnum,
+  readHeaderMap,
+  readInt,
+  readReadableFile,
+  readString,
+  readUrl,
+} from "./config-parse.ts";
 
 /** The configuration contract of DESIGN.md, parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -9,6 +17,8 @@ export const handlerNames: readonly HandlerName[] = ["simulate", "http"];
 
 export interface CommonConfig {
   redisUrl: string;
+  /** PEM file of the CA that signed Redis's certificate, for rediss:// with a private CA. */
+  redisTlsCaFile: string | undefined;
   streamPrefix: string;
   port: number;
   podName: string;
@@ -42,6 +52,7 @@ const MIB = 1024 * 1024;
 function readCommon(env: Env, defaultPort: number): CommonConfig {
   return {
     redisUrl: readUrl(env, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
+    redisTlsCaFile: readReadableFile(env, "REDIS_TLS_CA_FILE"),
     streamPrefix: readString(
       env,
       "STREAM_PREFIX",

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import Redis from "ioredis";
 import { redactUrl } from "./config-parse.ts";
 import type { Logger } from "./logger.ts";
@@ -13,6 +14,8 @@ export type ConnectionRole = "commands" | "blocking";
 
 export interface RedisConnectionOptions {
   url: string;
+  /** CA certificate file for rediss:// (otherwise the system's CAs are trusted). */
+  tlsCaFile?: string | undefined;
   role: ConnectionRole;
   /** CLIENT SETNAME, visible in CLIENT LIST: `<service>:<pod>:<purpose>`. */
   name: string;
@@ -25,8 +28,10 @@ export function reconnectDelay(attempt: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-export function createRedis({ url, role, name, logger }: RedisConnectionOptions): Redis {
+export function createRedis({ url, tlsCaFile, role, name, logger }: RedisConnectionOptions): Redis {
+  const tls = url.startsWith("rediss:") && tlsCaFile ? { tls: { ca: readFileSync(tlsCaFile) } } : {};
   const redis = new Redis(url, {
+    ...tls,
     connectionName: name,
     enableAutoPipelining: role === "commands",
     // While disconnected every command fails at once: the ingress answers 503 instead of letting
