@@ -1,0 +1,67 @@
+#!/usr/bin/env bun
+/**
+ * `bun run bench`: issue 2's benchmark on this machine. Overhead with wrk (POST vs a bare
+ * GET /healthz on the same ingress), saturation with the load tester (3 × 50 terminals at
+ * 150 ms); prints a table and rewrites docs/benchmarks.md with the command, date and machine.
+ */
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { repoRoot } from "./launcher.ts";
+import { describeMachine } from "./machine.ts";
+import { type BenchRun, benchmarksMarkdown, resultsTable } from "./report.ts";
+import { runOverhead, runSaturation } from "./scenarios.ts";
+
+const program = new Command("bench")
+  .description(
+    "Benchmark the gateway: overhead (wrk) and saturation (load tester); writes docs/benchmarks.md",
+  )
+  .addOption(
+    new Option("-d, --duration <s>", "seconds per measurement").default(10).argParser((value) => {
+      if (!/^\d+$/.test(value) || Number(value) < 1)
+        throw new InvalidArgumentError("--duration must be an integer ≥ 1.");
+      return Number(value);
+    }),
+  )
+  .addOption(new Option("--only <scenario>", "run one scenario").choices(["overhead", "saturation"]))
+  .addOption(new Option("--output <file>", "where to write the markdown").default("docs/benchmarks.md"))
+  .addOption(new Option("--no-write", "print only; leave docs/benchmarks.md alone"))
+  .allowExcessArguments(false);
+program.parse(process.argv.slice(2), { from: "user" });
+const options = program.opts<{
+  duration: number;
+  only?: "overhead" | "saturation";
+  output: string;
+  write: boolean;
+}>();
+
+for (const tool of ["redis-server", "wrk"]) {
+  if (!Bun.which(tool)) {
+    console.error(
+      `${tool} is not on PATH. Debian/Ubuntu: apt-get install ${tool === "wrk" ? "wrk" : "redis-server"}`,
+    );
+    process.exit(1);
+  }
+}
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+const run: BenchRun = {
+  date: new Date(),
+  command: process.argv.length > 2 ? `bun run bench -- ${process.argv.slice(2).join(" ")}` : "bun run bench",
+  durationS: options.duration,
+  machine: describeMachine(),
+  overhead: null,
+  saturation: null,
+};
+
+if (options.only !== "saturation") run.overhead = await runOverhead(options.duration, log);
+if (options.only !== "overhead") run.saturation = await runSaturation(options.duration, log);
+
+console.log(resultsTable(run));
+if (options.write && run.overhead && run.saturation) {
+  const output = resolve(repoRoot, options.output);
+  writeFileSync(output, benchmarksMarkdown(run));
+  log(`wrote ${output}`);
+} else if (options.write) {
+  log("one scenario only: docs/benchmarks.md is left as it is (it always holds a complete run)");
+}

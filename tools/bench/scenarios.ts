@@ -1,0 +1,185 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LoadTestResult } from "../load-test/result.ts";
+import { Launcher, repoRoot } from "./launcher.ts";
+import { runWrk, type WrkResult, wrkCommand } from "./wrk.ts";
+
+/** The two scenarios of issue 2's benchmark, with the parameters fixed there. */
+export const OVERHEAD = { terminals: 64, connections: 64, processingMs: 0 } as const;
+export const SATURATION = { proxies: 3, terminals: 50, processingMs: 150 } as const;
+
+/** A ~100-byte JSON body, as a small real request would be. */
+export const OVERHEAD_BODY = JSON.stringify({
+  payload: { orderId: "ord-000042", customer: "c-1337", items: [{ sku: "sku-7", qty: 2 }], note: "bench" },
+});
+
+export interface OverheadResult {
+  healthz: WrkResult;
+  post: WrkResult;
+  commands: { healthz: string; post: string };
+}
+
+export interface SaturationResult {
+  connections: number;
+  theoreticalRps: number;
+  achievedRps: number;
+  efficiency: number;
+  load: LoadTestResult;
+  command: string;
+}
+
+function serviceEnv(redisUrl: string, prefix: string): Record<string, string> {
+  return { REDIS_URL: redisUrl, STREAM_PREFIX: prefix, LOG_LEVEL: "warn" };
+}
+
+async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> {
+  const response = await fetch(`${ingressUrl}/api/requests`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  const text = await response.text();
+  if (response.status !== 200)
+    throw new Error(`the stack does not answer: POST /api/requests → ${response.status} ${text}`);
+}
+
+/**
+ * Overhead: what the gateway itself costs per request. PROCESSING_MS=0, one ingress, one proxy
+ * with 64 terminals, 64 wrk connections; a bare GET /healthz on the same ingress in the same run
+ * is the yardstick, so the ratio says how much of the HTTP server's own speed the queue keeps.
+ */
+export async function runOverhead(durationS: number, log: (line: string) => void): Promise<OverheadResult> {
+  const launcher = new Launcher();
+  try {
+    const redis = await launcher.redis();
+    const env = serviceEnv(redis.url, "bench-overhead");
+    await launcher.service("proxy", "proxy-1", {
+      ...env,
+      POD_NAME: "bench-proxy-1",
+      TERMINALS: String(OVERHEAD.terminals),
+      PROCESSING_MS: String(OVERHEAD.processingMs),
+    });
+    const ingress = await launcher.service("ingress", "ingress", {
+      ...env,
+      POD_NAME: "bench-ingress",
+      MAX_QUEUE_DEPTH: "0",
+    });
+    await expectRoundTrip(ingress.url, OVERHEAD_BODY);
+
+    const threads = 2;
+    const healthzRun = {
+      url: `${ingress.url}/healthz`,
+      connections: OVERHEAD.connections,
+      threads,
+      durationS,
+    };
+    const postRun = { ...healthzRun, url: `${ingress.url}/api/requests`, body: OVERHEAD_BODY };
+    // Warm both paths first (JIT, connection pools, Redis allocations), then measure.
+    log("overhead: warming up");
+    await runWrk({ ...postRun, durationS: 3 });
+    await runWrk({ ...healthzRun, durationS: 2 });
+    log(`overhead: GET /healthz for ${durationS} s`);
+    const healthz = await runWrk(healthzRun);
+    log(`overhead: POST /api/requests for ${durationS} s`);
+    const post = await runWrk(postRun);
+    const show = (args: string[]) =>
+      args.join(" ").replace(/http:\/\/127\.0\.0\.1:\d+/, "http://127.0.0.1:<port>");
+    return {
+      healthz,
+      post,
+      commands: {
+        healthz: show(wrkCommand(healthzRun, "get.lua")),
+        post: show(wrkCommand(postRun, "post.lua")),
+      },
+    };
+  } finally {
+    await launcher.stopAll();
+  }
+}
+
+/**
+ * Saturation: 3 proxies × 50 terminals at 150 ms, so the fleet can finish at most
+ * 150 ÷ 0.15 s = 1000 req/s. The load tester keeps twice as many connections as terminals in a
+ * closed loop, so a request always waits in Redis for each terminal that frees; any shortfall
+ * from 1000 req/s is time a terminal sat idle between two requests.
+ */
+export async function runSaturation(
+  durationS: number,
+  log: (line: string) => void,
+): Promise<SaturationResult> {
+  const launcher = new Launcher();
+  const dir = mkdtempSync(join(tmpdir(), "rsd-bench-"));
+  try {
+    const redis = await launcher.redis();
+    const env = serviceEnv(redis.url, "bench-saturation");
+    await Promise.all(
+      Array.from({ length: SATURATION.proxies }, (_, index) =>
+        launcher.service("proxy", `proxy-${index + 1}`, {
+          ...env,
+          POD_NAME: `bench-proxy-${index + 1}`,
+          TERMINALS: String(SATURATION.terminals),
+          PROCESSING_MS: String(SATURATION.processingMs),
+        }),
+      ),
+    );
+    const ingress = await launcher.service("ingress", "ingress", {
+      ...env,
+      POD_NAME: "bench-ingress",
+      MAX_QUEUE_DEPTH: "0",
+    });
+    await expectRoundTrip(ingress.url, OVERHEAD_BODY);
+
+    const terminals = SATURATION.proxies * SATURATION.terminals;
+    const connections = terminals * 2;
+    const theoreticalRps = terminals / (SATURATION.processingMs / 1000);
+    const jsonPath = join(dir, "saturation.json");
+    const args = [
+      "--mode",
+      "concurrent",
+      "--concurrency",
+      String(connections),
+      "--duration",
+      String(durationS),
+      "--warmup",
+      "1",
+      "--max-error-rate",
+      "100%",
+      "--no-progress",
+    ];
+    log(`saturation: ${connections} connections, closed loop, 1 s warm-up + ${durationS} s`);
+    const proc = Bun.spawn(
+      ["bun", "tools/load-test/main.ts", "--url", ingress.url, ...args, "--json", jsonPath],
+      {
+        cwd: repoRoot,
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const timer = setTimeout(() => proc.kill("SIGKILL"), (durationS + 60) * 1000);
+    const [stdout, stderr] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    clearTimeout(timer);
+    let load: LoadTestResult;
+    try {
+      load = JSON.parse(readFileSync(jsonPath, "utf8")) as LoadTestResult;
+    } catch {
+      throw new Error(`the load tester wrote no results:\n${stdout}\n${stderr}`);
+    }
+    const achievedRps = load.throughput.succeededPerS;
+    return {
+      connections,
+      theoreticalRps,
+      achievedRps,
+      efficiency: achievedRps / theoreticalRps,
+      load,
+      command: `bun run load-test -- --url http://127.0.0.1:<port> ${args.join(" ")}`,
+    };
+  } finally {
+    await launcher.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
