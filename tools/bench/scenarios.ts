@@ -25,6 +25,10 @@ export interface SaturationResult {
   theoreticalRps: number;
   achievedRps: number;
   efficiency: number;
+  /** Mean processing time the proxies reported (the simulator's timer overshoots 150 ms a little). */
+  meanProcessingMs: number | null;
+  /** Achieved ÷ (terminals ÷ measured processing time): how well terminals are refilled, timer overshoot aside. */
+  refillEfficiency: number | null;
   load: LoadTestResult;
   command: string;
 }
@@ -170,11 +174,14 @@ export async function runSaturation(
       throw new Error(`the load tester wrote no results:\n${stdout}\n${stderr}`);
     }
     const achievedRps = load.throughput.succeededPerS;
+    const meanProcessingMs = load.server.meanProcessingMs;
     return {
       connections,
       theoreticalRps,
       achievedRps,
       efficiency: achievedRps / theoreticalRps,
+      meanProcessingMs,
+      refillEfficiency: meanProcessingMs ? achievedRps / (terminals / (meanProcessingMs / 1000)) : null,
       load,
       command: `bun run load-test -- --url http://127.0.0.1:<port> ${args.join(" ")}`,
     };

@@ -42,6 +42,7 @@ export function startRun(plan: RunPlan, send: () => Promise<Outcome>): RunHandle
     done,
     stop: () => {
       state.stopped = true;
+      recorder.endWindow(performance.now());
     },
   };
 }

@@ -49,7 +49,7 @@ export class Recorder {
     /** Measurement starts here (after warm-up). */
     readonly measureFrom: number,
     /** Measurement ends here for duration-bound runs; Infinity when the count ends the run. */
-    readonly measureUntil: number,
+    public measureUntil: number,
     /** Width of a timeline slice: finer for short runs so their charts still show a shape. */
     readonly sliceMs = 1000,
   ) {
@@ -94,6 +94,11 @@ export class Recorder {
       this.processingMsSum += outcome.processingMs;
       this.serverTimed += 1;
     }
+  }
+
+  /** The run was stopped early (Ctrl-C): the window ends now, not at the planned end. */
+  endWindow(at: number): void {
+    if (at < this.measureUntil) this.measureUntil = Math.max(at, this.measureFrom);
   }
 
   get completed(): number {
