@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { buildProgram, parseErrorRate, parseOptions } from "../../tools/load-test/args.ts";
 
-const parse = (...argv: string[]) => parseOptions(argv, buildProgram().exitOverride().configureOutput({ writeErr: () => {} }));
+const parse = (...argv: string[]) =>
+  parseOptions(
+    argv,
+    buildProgram()
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} }),
+  );
 
 describe("load tester options", () => {
   test("defaults are the seed's: sequential, 10 requests, local URL, 30 s timeout, 1% error budget", () => {

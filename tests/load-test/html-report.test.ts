@@ -25,6 +25,9 @@ const canvasProbe = `Array.from(document.querySelectorAll("canvas"), (canvas) =>
 })`;
 let browser: BrowserContext;
 
+// Starting (and stopping) processes takes longer than Bun's 5 s default for hooks.
+const HOOK_TIMEOUT_MS = 45_000;
+
 beforeAll(async () => {
   // A small fleet pushed a little past its capacity (10 terminals × 25 ms = 400 req/s, asked 500):
   // latency climbs as the queue grows, then the ingress sheds, so every chart has something to draw.
@@ -62,13 +65,13 @@ beforeAll(async () => {
       "--no-first-run",
     ],
   });
-});
+}, HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, HOOK_TIMEOUT_MS);
 
 describe("HTML report", () => {
   test("is one self-contained file: no reference to any other host", () => {

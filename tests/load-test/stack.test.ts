@@ -10,6 +10,9 @@ const TERMINALS = 2 * 5;
 let stack: Stack;
 let sheddingIngress: ServiceProcess;
 
+// Starting (and stopping) processes takes longer than Bun's 5 s default for hooks.
+const HOOK_TIMEOUT_MS = 45_000;
+
 beforeAll(async () => {
   stack = await Stack.start({ proxies: 2, terminals: 5, processingMs: 50, env: { LOG_LEVEL: "warn" } });
   sheddingIngress = await ServiceProcess.start("ingress", { ...stack.baseEnv(), MAX_QUEUE_DEPTH: "2" });
@@ -17,12 +20,12 @@ beforeAll(async () => {
     const fleet = (await (await fetch(`${stack.ingress.url}/api/fleet`)).json()) as { terminals: number };
     return fleet.terminals === TERMINALS;
   });
-});
+}, HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await sheddingIngress?.stop("SIGKILL");
   await stack?.stop();
-});
+}, HOOK_TIMEOUT_MS);
 
 describe("load tester against a real stack", () => {
   test("sequential 10: all ten succeed and the summary shows the latency percentiles", async () => {
