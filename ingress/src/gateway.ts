@@ -14,6 +14,7 @@ import { Elysia } from "elysia";
 import { openapiPlugin } from "./docs/openapi.ts";
 import { fleetController } from "./fleet/index.ts";
 import { forwardController } from "./forward/index.ts";
+import { authPlugin } from "./http/auth-plugin.ts";
 import { errorPlugin } from "./http/error-plugin.ts";
 import { IngressMetrics } from "./metrics.ts";
 import { PendingReplies } from "./replies/pending-replies.ts";
@@ -100,10 +101,14 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
 
   // normalize: false — unknown body fields are refused (400), not silently dropped: a typo such as
   // "timeoutMS" must not quietly fall back to the default deadline.
+  const health = healthPlugin({ isReady: ready, registry });
+  // With METRICS_PORT the operational routes live on their own port (see main.ts), not beside the API.
+  const opsApp = config.metricsPort ? new Elysia().use(health) : undefined;
   const app = new Elysia({ normalize: false })
     .use(errorPlugin(logger))
+    .use(authPlugin(config.apiKeyHashes))
     .use(openapiPlugin(version))
-    .use(healthPlugin({ isReady: ready, registry }))
+    .use(opsApp ? new Elysia() : health)
     .use(
       requestsController({
         service,
@@ -127,6 +132,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
 
   return {
     app,
+    opsApp,
     ingressId,
     metrics,
     pending,

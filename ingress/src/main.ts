@@ -21,11 +21,20 @@ const gateway = createGateway(config, logger, packageJson.version);
 const server = Bun.serve({
   port: config.port,
   // Slow or idle clients lose their connection after this; API requests lift it (see instrument).
-  idleTimeout: 30,
-  // Bun's own hard cap, above MAX_BODY_BYTES so the app can answer 413 with a JSON body first.
-  maxRequestBodySize: config.maxBodyBytes + 64 * 1024,
+  idleTimeout: config.idleTimeoutS,
+  // Bun's own hard cap stays far above MAX_BODY_BYTES: the app refuses oversized bodies itself
+  // (from Content-Length, or while streaming) with the contract's JSON 413, and routes that take
+  // no body never read it.
+  maxRequestBodySize: 128 * 1024 * 1024,
   fetch: instrument((request) => gateway.app.fetch(request), gateway.metrics),
 });
+const opsServer = gateway.opsApp
+  ? Bun.serve({
+      port: config.metricsPort,
+      idleTimeout: config.idleTimeoutS,
+      fetch: (request) => gateway.opsApp!.fetch(request),
+    })
+  : undefined;
 gateway.start();
 
 let stopping = false;
@@ -37,6 +46,7 @@ async function shutdown(signal: string): Promise<void> {
   await gateway.drain(config.shutdownGraceMs);
   await closed;
   await gateway.stop();
+  await opsServer?.stop(true);
   logger.info("stopped");
   Logger.flush();
   process.exit(0);

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { readApiKeyHashes } from "./api-keys.ts";
 import {
   type Env,
   readEnum,
@@ -32,6 +33,12 @@ export interface IngressConfig extends CommonConfig {
   maxBodyBytes: number;
   resultTtlS: number;
   shutdownGraceMs: number;
+  /** SHA-256 digests of the accepted API keys; empty = no client authentication. */
+  apiKeyHashes: Buffer[];
+  /** Serve /healthz, /readyz, /metrics on this port instead of PORT (undefined = on PORT). */
+  metricsPort: number | undefined;
+  /** Seconds an idle client connection is kept open. */
+  idleTimeoutS: number;
 }
 
 export interface ProxyConfig extends CommonConfig {
@@ -90,6 +97,9 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     // Not in the contract's list for the ingress, but the same meaning as for the proxy: how long
     // a terminating ingress waits for in-flight replies before answering the rest 503.
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
+    apiKeyHashes: readApiKeyHashes(env),
+    metricsPort: env.METRICS_PORT?.trim() ? readInt(env, "METRICS_PORT", 0, 1, 65535) : undefined,
+    idleTimeoutS: readInt(env, "IDLE_TIMEOUT_S", 30, 1, 255),
   };
 }
 

@@ -1,3 +1,4 @@
+export * from "./api-keys.ts";
 export * from "./config.ts";
 export * from "./config-parse.ts";
 export * from "./forwarded.ts";

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -11,6 +11,17 @@ export interface TestRedisOptions {
   appendonly?: boolean;
   /** Extra `redis-server` arguments, e.g. ["--aclfile", path]. */
   args?: string[];
+  /** A fixed port (e.g. to build a REDIS_URL with credentials before the stack starts); else a free one. */
+  port?: number;
+  /** Serve TLS only (plain port off) with these PEM files; clients are not asked for certificates. */
+  tls?: TestRedisTls;
+}
+
+export interface TestRedisTls {
+  certFile: string;
+  keyFile: string;
+  /** The CA that signed certFile; clients trust it. */
+  caFile: string;
 }
 
 /**
@@ -28,27 +39,48 @@ export class TestRedis {
   ) {}
 
   static async start(options: TestRedisOptions = {}): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort(), options);
+    const redis = new TestRedis(options.port ?? (await freePort()), options);
     await redis.startProcess();
     return redis;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? "rediss" : "redis"}://127.0.0.1:${this.port}`;
+  }
+
+  /** ioredis TLS options trusting the test CA, when the server speaks TLS. */
+  private tlsOptions(): { tls?: { ca: Buffer } } {
+    return this.options.tls ? { tls: { ca: readFileSync(this.options.tls.caFile) } } : {};
   }
 
   /** A lazily created admin connection (no offline queue surprises: it reconnects on its own). */
   client(): Redis {
-    this.admin ??= new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    this.admin ??= new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1, ...this.tlsOptions() });
     this.admin.on("error", () => {});
     return this.admin;
   }
 
   async startProcess(): Promise<void> {
+    const tls = this.options.tls;
+    const portArgs = tls
+      ? [
+          "--port",
+          "0",
+          "--tls-port",
+          String(this.port),
+          "--tls-cert-file",
+          tls.certFile,
+          "--tls-key-file",
+          tls.keyFile,
+          "--tls-ca-cert-file",
+          tls.caFile,
+          "--tls-auth-clients",
+          "no",
+        ]
+      : ["--port", String(this.port)];
     const args = [
       "redis-server",
-      "--port",
-      String(this.port),
+      ...portArgs,
       "--bind",
       "127.0.0.1",
       "--dir",
@@ -67,6 +99,7 @@ export class TestRedis {
       host: "127.0.0.1",
       lazyConnect: true,
       retryStrategy: () => null,
+      ...this.tlsOptions(),
     });
     probe.on("error", () => {});
     try {

@@ -20,6 +20,8 @@ export type LogLine = Record<string, unknown> & { level?: string; msg?: string }
  */
 export class ServiceProcess {
   readonly output: string[] = [];
+  /** Where readiness is answered (the API port unless METRICS_PORT moved it). */
+  readyUrl: string;
   private readonly proc: Subprocess<"ignore", "pipe", "pipe">;
 
   private constructor(
@@ -34,6 +36,7 @@ export class ServiceProcess {
       stdout: "pipe",
       stderr: "pipe",
     });
+    this.readyUrl = `http://127.0.0.1:${port}/readyz`;
     void this.collect(this.proc.stdout);
     void this.collect(this.proc.stderr);
   }
@@ -42,9 +45,14 @@ export class ServiceProcess {
   static async start(
     kind: ServiceKind,
     env: Record<string, string>,
-    { waitReady = true, timeoutMs = 15_000 }: { waitReady?: boolean; timeoutMs?: number } = {},
+    {
+      waitReady = true,
+      timeoutMs = 15_000,
+      readyUrl,
+    }: { waitReady?: boolean; timeoutMs?: number; readyUrl?: string } = {},
   ): Promise<ServiceProcess> {
     const service = new ServiceProcess(kind, env.PORT ? Number(env.PORT) : await freePort(), env);
+    if (readyUrl) service.readyUrl = readyUrl;
     if (waitReady) await service.waitReady(timeoutMs);
     return service;
   }
@@ -88,7 +96,7 @@ export class ServiceProcess {
             `${this.kind} exited with ${this.proc.exitCode}: ${this.output.slice(-5).join("\n")}`,
           );
         }
-        const response = await fetch(`${this.url}/readyz`).catch(() => undefined);
+        const response = await fetch(this.readyUrl).catch(() => undefined);
         return response?.status === 200;
       },
       { timeoutMs, intervalMs: 50 },

@@ -10,6 +10,8 @@ export interface StackOptions {
   ingressEnv?: Record<string, string>;
   proxyEnv?: Record<string, string>;
   redis?: TestRedisOptions;
+  /** Where the ingress answers readiness, when not on its API port (METRICS_PORT). */
+  ingressReadyUrl?: string;
 }
 
 /**
@@ -34,7 +36,11 @@ export class Stack {
       await Promise.all(
         Array.from({ length: options.proxies ?? 2 }, (_, index) => stack.startProxy(`proxy-${index + 1}`)),
       );
-      stack.ingress = await ServiceProcess.start("ingress", { ...stack.baseEnv(), ...options.ingressEnv });
+      stack.ingress = await ServiceProcess.start(
+        "ingress",
+        { ...stack.baseEnv(), ...options.ingressEnv },
+        options.ingressReadyUrl ? { readyUrl: options.ingressReadyUrl } : {},
+      );
       return stack;
     } catch (error) {
       await stack.stop();

@@ -1,6 +1,7 @@
 import type { Server } from "bun";
 import type { IngressMetrics } from "../metrics.ts";
 import { rememberClientAddress } from "./client-address.ts";
+import { checkRequestLimits } from "./request-limits.ts";
 
 /** Paths whose requests count as API traffic in the metrics (not health checks and scrapes). */
 function isApiPath(url: string): boolean {
@@ -19,14 +20,14 @@ export function instrument(
   metrics: IngressMetrics,
 ): (request: Request, server: Server<undefined>) => Promise<Response> {
   return async (request, server) => {
-    if (!isApiPath(request.url)) return await handle(request);
+    if (!isApiPath(request.url)) return checkRequestLimits(request) ?? (await handle(request));
     server.timeout(request, 0);
     rememberClientAddress(request, server);
     const started = performance.now();
     metrics.inflight.inc();
     let status = 500;
     try {
-      const response = await handle(request);
+      const response = checkRequestLimits(request) ?? (await handle(request));
       status = response.status;
       return response;
     } finally {

@@ -1,4 +1,5 @@
 import { BadRequestError, PayloadTooLargeError } from "./errors.ts";
+import { jsonDepthExceeds, maxJsonDepth } from "./request-limits.ts";
 
 /**
  * Reads a request body with a byte limit, before anything else looks at it: an oversized body is
@@ -25,9 +26,13 @@ export async function readBody(request: Request, maxBytes: number): Promise<Buff
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const text = (await readBody(request, maxBytes)).toString("utf8");
   if (text.length === 0) throw new BadRequestError("request body is empty: expected a JSON object");
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new BadRequestError("request body is not valid JSON");
   }
+  if (jsonDepthExceeds(value))
+    throw new BadRequestError(`request body is nested deeper than ${maxJsonDepth} levels`);
+  return value;
 }
