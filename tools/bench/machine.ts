@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { availableParallelism, release, totalmem } from "node:os";
+import { availableParallelism, loadavg, release, totalmem } from "node:os";
 
 /** What the numbers were measured on: a benchmark result without its machine means little. */
 export interface Machine {
@@ -11,6 +11,8 @@ export interface Machine {
   redis: string;
   wrk: string;
   commit: string;
+  /** 1-minute load average when the run started: other work on the machine moves the numbers. */
+  loadAverage: number;
 }
 
 function firstLine(command: string[]): string {
@@ -41,6 +43,7 @@ export function describeMachine(): Machine {
     bun: Bun.version,
     redis: firstLine(["redis-server", "--version"]).replace(/^Redis server v=(\S+).*$/, "$1"),
     wrk: firstLine(["wrk", "-v"]).replace(/^wrk (\S+).*$/, "$1"),
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     commit: `${firstLine(["git", "rev-parse", "--short", "HEAD"])}${dirty ? " (services modified)" : ""}`,
   };
 }

@@ -69,11 +69,12 @@ Two questions, measured on one machine with the real services:
 - **Command:** \`${run.command}\` (each measurement ${run.durationS} s)
 - **Machine:** ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.kernel}
 - **Software:** Bun ${m.bun}, Redis ${m.redis}, wrk ${m.wrk}; commit ${m.commit}
-- Load generator, Redis and every service share these ${m.nproc} CPUs.
+- Load generator, Redis and every service share these ${m.nproc} CPUs; the 1-minute load average
+  was ${m.loadAverage} when the run started${m.loadAverage > m.nproc / 2 ? " (other work was running: expect these numbers to be lower and noisier than on an idle machine)" : ""}.
 
 ${resultsTable(run)}
 
-${o ? `Overhead commands (wrk, ~${Buffer.byteLength(OVERHEAD_BODY)}-byte JSON body):\n\n\`\`\`sh\n${o.commands.healthz}\n${o.commands.post}\n\`\`\`\n` : ""}
+${o ? `Overhead commands (wrk; the bench generates the Lua scripts, which also print wrk's numbers as JSON):\n\n\`\`\`sh\n${o.commands.healthz}\n${o.commands.post}\n\`\`\`\n\nwith \`post.lua\` setting the ${Buffer.byteLength(OVERHEAD_BODY)}-byte request:\n\n\`\`\`lua\nwrk.method = "POST"\nwrk.body = '${OVERHEAD_BODY}'\nwrk.headers["Content-Type"] = "application/json"\n\`\`\`\n` : ""}
 ${
   s
     ? `Saturation command (the load tester of \`docs/load-test.md\`):\n\n\`\`\`sh\n${s.command}\n\`\`\`\n\nIn the saturation run the server reported on average ${s.load.server.meanQueuedMs !== null ? `${ms(s.load.server.meanQueuedMs)} ms queued + ${ms(s.load.server.meanProcessingMs ?? 0)} ms processing` : "no timing"} per request; ${s.load.totals.succeeded.toLocaleString("en-US")} requests succeeded in the ${s.load.throughput.windowS.toFixed(1)} s window, served by ${Object.entries(
