@@ -6,10 +6,10 @@ describe("Redis killed and restarted empty while both services run", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, processingMs: 20 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("requests get 503 quickly during the outage, and succeed again after it without restarts", async () => {
     expect((await stack.request({ payload: "before" })).status).toBe(200);

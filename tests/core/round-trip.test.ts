@@ -5,10 +5,10 @@ describe("the core pipeline, with two proxies of five terminals", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 2, terminals: 5, processingMs: 50 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("a request round-trips: 200 with the echo and where and how long it ran", async () => {
     const payload = { hello: "world", n: [1, 2, 3], nested: { ok: true } };

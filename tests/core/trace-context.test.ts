@@ -6,10 +6,10 @@ describe("logs and W3C trace context", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, processingMs: 5 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("a traceparent sent in comes back with the same trace id and is in both services' log lines", async () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";

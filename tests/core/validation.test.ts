@@ -5,10 +5,10 @@ describe("bad input is refused before anything touches Redis", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, processingMs: 10, ingressEnv: { MAX_BODY_BYTES: "1024" } });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   const post = async (body: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`${stack.ingress.url}/api/requests`, {

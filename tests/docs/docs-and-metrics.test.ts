@@ -6,10 +6,10 @@ describe("documentation and metrics endpoints", () => {
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, processingMs: 5 });
     await stack.request({ payload: 1 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   for (const path of ["/swagger", "/swagger/"]) {
     test(`${path} serves Swagger UI that references no external host`, async () => {

@@ -13,11 +13,11 @@ describe("HANDLER=http: the proxy forwards to a real backend through its termina
       terminals: 5,
       proxyEnv: { HANDLER: "http", UPSTREAM_URL: upstream.url, MAX_DELIVERIES: "3", CLAIM_IDLE_MS: "1000" },
     });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
     upstream?.stop();
-  });
+  }, 60_000);
 
   const via = (path: string, init: RequestInit = {}) => fetch(`${stack.ingress.url}/proxy${path}`, init);
 
@@ -132,10 +132,10 @@ describe("HANDLER=http with the backend down", () => {
       terminals: 2,
       proxyEnv: { HANDLER: "http", UPSTREAM_URL: nothingThere, MAX_DELIVERIES: "3" },
     });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("→ 502 naming the cause; POST is not retried, GET is", async () => {
     const post = await fetch(`${stack.ingress.url}/proxy/orders`, { method: "POST", body: "{}" });

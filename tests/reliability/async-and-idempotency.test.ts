@@ -6,10 +6,10 @@ describe("async requests and idempotency keys", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, terminals: 2, processingMs: 200 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   const poll = (location: string) => fetch(`${stack.ingress.url}${location}`);
 

@@ -33,7 +33,7 @@ describe("no request is lost when a proxy dies", () => {
   let stack: Stack | undefined;
   afterEach(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("SIGKILL mid-run: all 500 get 200, each answered once, the dead consumer owns nothing", async () => {
     stack = await Stack.start({

@@ -16,10 +16,10 @@ describe("failures, retries and deadlines", () => {
       processingMs: 10,
       proxyEnv: { MAX_DELIVERIES: "3" },
     });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("a poison request is tried exactly MAX_DELIVERIES times, then 502 and one dead letter", async () => {
     const { status, body } = await stack.request({ payload: { simulate: { fail: true }, tag: "poison" } });

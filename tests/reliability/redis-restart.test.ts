@@ -6,10 +6,10 @@ describe("Redis with appendonly restarted mid-load", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 2, terminals: 2, processingMs: 100, redis: { appendonly: true } });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("every request is answered clearly, none hangs, and persisted requests are still processed", async () => {
     // Async requests queued before the restart: 20 × 100 ms over 4 terminals keeps some waiting.

@@ -11,10 +11,10 @@ describe("load shedding at the ingress", () => {
       processingMs: 100,
       ingressEnv: { MAX_QUEUE_DEPTH: "3" },
     });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("beyond MAX_QUEUE_DEPTH the excess gets 503 + Retry-After at once, the rest succeed", async () => {
     // A first wave fills the queue (one terminal, 100 ms each: it drains slowly).

@@ -7,10 +7,10 @@ describe("trimming the request stream", () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await TestRedis.start();
-  });
+  }, 60_000);
   afterAll(async () => {
     await redis?.destroy();
-  });
+  }, 60_000);
 
   test("acknowledged entries go; no pending or undelivered entry is ever removed", async () => {
     const client = redis.client();

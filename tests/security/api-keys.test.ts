@@ -24,11 +24,11 @@ describe("optional client authentication with API keys", () => {
       ingressEnv: { API_KEYS: inlineKey, API_KEYS_FILE: keysFile, METRICS_PORT: String(metricsPort) },
       ingressReadyUrl: `http://127.0.0.1:${metricsPort}/readyz`,
     });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const call = (path: string, authorization?: string) =>
     fetch(`${stack.ingress.url}${path}`, {

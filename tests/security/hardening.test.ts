@@ -5,10 +5,10 @@ describe("hostile input gets a clear 4xx and leaves nothing in Redis", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, processingMs: 1 });
-  });
+  }, 60_000);
   afterAll(async () => {
     await stack?.stop();
-  });
+  }, 60_000);
 
   const post = (body: string, headers: Record<string, string> = {}, path = "/api/requests") =>
     fetch(`${stack.ingress.url}${path}`, { method: "POST", headers, body });

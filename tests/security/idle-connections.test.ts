@@ -8,11 +8,11 @@ describe("slow and idle clients", () => {
   const sockets: Socket<undefined>[] = [];
   beforeAll(async () => {
     stack = await Stack.start({ proxies: 1, processingMs: 1, ingressEnv: { IDLE_TIMEOUT_S: "2" } });
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const socket of sockets) socket.end();
     await stack?.stop();
-  });
+  }, 60_000);
 
   test("hundreds of idle sockets and a trickling request do not stop a normal request; idle ones are closed", async () => {
     const { port } = new URL(stack.ingress.url);
