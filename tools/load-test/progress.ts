@@ -26,8 +26,8 @@ export function startProgress(recorder: Recorder, plan: ProgressPlan, enabled: b
     },
     Presets.shades_classic,
   );
-  let lastDone = 0;
-  let lastAt = performance.now();
+  // Rate over the last second of samples: the current pace, steadier than one tick, unlike the run's average.
+  const samples: { at: number; done: number }[] = [{ at: performance.now(), done: 0 }];
   let rate = 0;
   const values = () => ({
     done: recorder.completed,
@@ -40,10 +40,10 @@ export function startProgress(recorder: Recorder, plan: ProgressPlan, enabled: b
   const timer = setInterval(() => {
     const now = performance.now();
     const done = recorder.completed;
-    // Rate over the last tick: the current pace, not the average since the start.
-    rate = ((done - lastDone) * 1000) / Math.max(1, now - lastAt);
-    lastDone = done;
-    lastAt = now;
+    samples.push({ at: now, done });
+    while (samples.length > 2 && now - samples[1]!.at >= 1000) samples.shift();
+    const oldest = samples[0]!;
+    rate = ((done - oldest.done) * 1000) / Math.max(1, now - oldest.at);
     const value = byCount ? done : Math.min(total, Math.round((now - recorder.startedAt) / 100));
     bar.update(value, values());
   }, 250);
