@@ -113,23 +113,29 @@ if ($null -eq $bun) {
 
 # Numbers are passed in invariant culture, so 0.5 stays 0.5 on a German or French system.
 $invariant = [System.Globalization.CultureInfo]::InvariantCulture
-$toolArgs = [System.Collections.Generic.List[string]]::new()
+$toolArgs = @()
 
 # Only parameters the caller gave are passed on: the tool's own defaults are the same as the
 # defaults above, and it infers the mode from -Rate or -Concurrency when -Mode is not given.
-if ($PSBoundParameters.ContainsKey('Mode')) { $toolArgs.AddRange([string[]]@('--mode', $Mode)) }
-if ($PSBoundParameters.ContainsKey('Url')) { $toolArgs.AddRange([string[]]@('--url', $Url)) }
-if ($PSBoundParameters.ContainsKey('Count')) { $toolArgs.AddRange([string[]]@('--count', $Count.ToString($invariant))) }
-if ($PSBoundParameters.ContainsKey('Timeout')) { $toolArgs.AddRange([string[]]@('--timeout', $Timeout.ToString($invariant))) }
-if ($PSBoundParameters.ContainsKey('Concurrency')) { $toolArgs.AddRange([string[]]@('--concurrency', $Concurrency.ToString($invariant))) }
-if ($PSBoundParameters.ContainsKey('Rate')) { $toolArgs.AddRange([string[]]@('--rate', $Rate.ToString($invariant))) }
-if ($PSBoundParameters.ContainsKey('Duration')) { $toolArgs.AddRange([string[]]@('--duration', $Duration.ToString($invariant))) }
-if ($PSBoundParameters.ContainsKey('Html')) { $toolArgs.AddRange([string[]]@('--html', $Html)) }
-if ($PSBoundParameters.ContainsKey('Json')) { $toolArgs.AddRange([string[]]@('--json', $Json)) }
-if ($PSBoundParameters.ContainsKey('ProcessingMs')) { $toolArgs.AddRange([string[]]@('--processing-ms', $ProcessingMs.ToString($invariant))) }
-if ($PSBoundParameters.ContainsKey('Payload')) { $toolArgs.AddRange([string[]]@('--payload', $Payload)) }
-if ($Async.IsPresent) { $toolArgs.Add('--async') }
-if ($PSBoundParameters.ContainsKey('MaxErrorRate')) { $toolArgs.AddRange([string[]]@('--max-error-rate', $MaxErrorRate)) }
+if ($PSBoundParameters.ContainsKey('Mode')) { $toolArgs += @('--mode', $Mode) }
+if ($PSBoundParameters.ContainsKey('Url')) { $toolArgs += @('--url', $Url) }
+if ($PSBoundParameters.ContainsKey('Count')) { $toolArgs += @('--count', $Count.ToString($invariant)) }
+if ($PSBoundParameters.ContainsKey('Timeout')) { $toolArgs += @('--timeout', $Timeout.ToString($invariant)) }
+if ($PSBoundParameters.ContainsKey('Concurrency')) { $toolArgs += @('--concurrency', $Concurrency.ToString($invariant)) }
+if ($PSBoundParameters.ContainsKey('Rate')) { $toolArgs += @('--rate', $Rate.ToString($invariant)) }
+if ($PSBoundParameters.ContainsKey('Duration')) { $toolArgs += @('--duration', $Duration.ToString($invariant)) }
+if ($PSBoundParameters.ContainsKey('Html')) { $toolArgs += @('--html', $Html) }
+if ($PSBoundParameters.ContainsKey('Json')) { $toolArgs += @('--json', $Json) }
+if ($PSBoundParameters.ContainsKey('ProcessingMs')) { $toolArgs += @('--processing-ms', $ProcessingMs.ToString($invariant)) }
+if ($PSBoundParameters.ContainsKey('Payload')) {
+    # Windows PowerShell before 7.3 strips the double quotes of JSON passed to a native program
+    # unless they are escaped; 7.3 and later pass arguments as given.
+    $payloadArg = $Payload
+    if ($PSVersionTable.PSVersion -lt [version]'7.3') { $payloadArg = $Payload -replace '"', '\"' }
+    $toolArgs += @('--payload', $payloadArg)
+}
+if ($Async.IsPresent) { $toolArgs += '--async' }
+if ($PSBoundParameters.ContainsKey('MaxErrorRate')) { $toolArgs += @('--max-error-rate', $MaxErrorRate) }
 
 $entryPoint = Join-Path -Path $PSScriptRoot -ChildPath 'tools/load-test/main.ts'
 & $bun.Source $entryPoint @toolArgs
