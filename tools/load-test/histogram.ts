@@ -112,8 +112,4 @@ export class LatencyHistogram {
   encoded(): string {
     return hdr.encodeIntoCompressedBase64(this.hdr);
   }
-
-  destroy(): void {
-    this.hdr.destroy();
-  }
 }
