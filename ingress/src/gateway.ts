@@ -20,6 +20,7 @@ import { IngressMetrics } from "./metrics.ts";
 import { PendingReplies } from "./replies/pending-replies.ts";
 import { ReplyLoop } from "./replies/reply-loop.ts";
 import { ReplyStream } from "./replies/reply-stream.ts";
+import { EnqueueBatcher } from "./requests/enqueue-batcher.ts";
 import { IdempotencyKeys } from "./requests/idempotency.ts";
 import { requestsController } from "./requests/index.ts";
 import { ResultStore } from "./requests/results.ts";
@@ -85,6 +86,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const service = new RequestService({
     redis,
     keys,
+    enqueuer: new EnqueueBatcher(redis, keys.requests),
     replyStream: replyStream.key,
     pending,
     shedder,

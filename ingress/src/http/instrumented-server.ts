@@ -22,7 +22,7 @@ export function instrument(
   return async (request, server) => {
     if (!isApiPath(request.url)) return checkRequestLimits(request) ?? (await handle(request));
     server.timeout(request, 0);
-    rememberClientAddress(request, server);
+    if (request.url.includes("/proxy/")) rememberClientAddress(request, server);
     const started = performance.now();
     metrics.inflight.inc();
     let status = 500;

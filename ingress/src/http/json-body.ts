@@ -7,7 +7,11 @@ import { jsonDepthExceeds, maxJsonDepth } from "./request-limits.ts";
  */
 export async function readBody(request: Request, maxBytes: number): Promise<Buffer> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  if (declared !== null) {
+    if (Number(declared) > maxBytes) throw new PayloadTooLargeError(maxBytes);
+    // A declared length is bounded already: one native read beats iterating a web stream.
+    return Buffer.from(await request.arrayBuffer());
+  }
   if (!request.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -11,6 +11,7 @@ import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
+import type { EnqueueBatcher } from "./enqueue-batcher.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
 import type { RequestOutcome } from "./outcome.ts";
 import { isFinal, type ResultStore } from "./results.ts";
@@ -30,6 +31,7 @@ export interface SubmitInput {
 export interface RequestServiceDeps {
   redis: Redis;
   keys: StreamKeys;
+  enqueuer: EnqueueBatcher;
   replyStream: string;
   pending: PendingReplies;
   shedder: LoadShedder;
@@ -123,7 +125,7 @@ export class RequestService {
 
   private async enqueue(message: RequestMessage, idempotencyKey: string | undefined): Promise<void> {
     try {
-      await this.deps.redis.xadd(this.deps.keys.requests, "*", ...encodeRequest(message));
+      await this.deps.enqueuer.add(encodeRequest(message));
     } catch (error) {
       this.deps.logger.warn("enqueue failed", { requestId: message.id, error });
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
