@@ -99,6 +99,9 @@ export class TestRedis {
       host: "127.0.0.1",
       lazyConnect: true,
       retryStrategy: () => null,
+      // With an ACL file the default user is usually off: HELLO 3 and INFO (the ready check) would
+      // fail with NOAUTH and close the connection before PING could prove the server is up.
+      ...(this.options.args?.includes("--aclfile") ? { protocol: 2, enableReadyCheck: false } : {}),
       ...this.tlsOptions(),
     });
     probe.on("error", () => {});
