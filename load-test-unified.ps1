@@ -50,6 +50,10 @@
 .PARAMETER Async
     Use Prefer: respond-async (202) and poll for each result.
 
+.PARAMETER ApiKey
+    API key for an ingress that requires one (sent as Authorization: Bearer). The environment
+    variable LOAD_TEST_API_KEY works too and keeps the key out of the command history.
+
 .PARAMETER MaxErrorRate
     Exit non-zero above this error rate, as a percentage like 1% or a fraction like 0.01. Default: 1%.
 
@@ -99,6 +103,8 @@ param(
 
     [switch]$Async,
 
+    [string]$ApiKey,
+
     [string]$MaxErrorRate
 )
 
@@ -135,6 +141,7 @@ if ($PSBoundParameters.ContainsKey('Payload')) {
     $toolArgs += @('--payload', $payloadArg)
 }
 if ($Async.IsPresent) { $toolArgs += '--async' }
+if ($PSBoundParameters.ContainsKey('ApiKey')) { $toolArgs += @('--api-key', $ApiKey) }
 if ($PSBoundParameters.ContainsKey('MaxErrorRate')) { $toolArgs += @('--max-error-rate', $MaxErrorRate) }
 
 $entryPoint = Join-Path -Path $PSScriptRoot -ChildPath 'tools/load-test/main.ts'

@@ -8,6 +8,8 @@ export interface FakeIngressOptions {
   /** After this many requests have arrived, the server stops answering for `stallMs`. */
   stallAfter?: number;
   stallMs?: number;
+  /** Answer 401 on /api/* unless `Authorization: Bearer <apiKey>` is sent. */
+  apiKey?: string;
   /** Serve GET /api/fleet (older servers do not). */
   fleet?: { pods: number; terminals: number } | null;
 }
@@ -46,6 +48,9 @@ export class FakeIngress {
 
   private async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (this.options.apiKey && request.headers.get("authorization") !== `Bearer ${this.options.apiKey}`) {
+      return Response.json({ error: "missing or invalid API key" }, { status: 401 });
+    }
     if (url.pathname === "/api/fleet") {
       const fleet = this.options.fleet;
       if (!fleet) return Response.json({ error: "not found" }, { status: 404 });

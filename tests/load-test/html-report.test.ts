@@ -26,7 +26,7 @@ const canvasProbe = `Array.from(document.querySelectorAll("canvas"), (canvas) =>
 let browser: BrowserContext;
 
 // Starting (and stopping) processes takes longer than Bun's 5 s default for hooks.
-const HOOK_TIMEOUT_MS = 45_000;
+const HOOK_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
   // A small fleet pushed a little past its capacity (10 terminals × 25 ms = 400 req/s, asked 500):

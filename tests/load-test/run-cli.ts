@@ -16,7 +16,10 @@ export interface CliRun {
  * Runs `bun tools/load-test/main.ts` as a user would (its own process, exit code, stdout) with
  * `--json` into a temp file, and returns both. The child is killed if it outlives `timeoutMs`.
  */
-export async function runCli(args: string[], { timeoutMs = 30_000 } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  { timeoutMs = 30_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), "rsd-load-test-"));
   const jsonPath = join(dir, "result.json");
   try {
@@ -24,6 +27,7 @@ export async function runCli(args: string[], { timeoutMs = 30_000 } = {}): Promi
       stdout: "pipe",
       stderr: "pipe",
       stdin: "ignore",
+      env: { ...process.env, ...env },
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     const [stdout, stderr, code] = await Promise.all([

@@ -11,7 +11,7 @@ let stack: Stack;
 let sheddingIngress: ServiceProcess;
 
 // Starting (and stopping) processes takes longer than Bun's 5 s default for hooks.
-const HOOK_TIMEOUT_MS = 45_000;
+const HOOK_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
   stack = await Stack.start({ proxies: 2, terminals: 5, processingMs: 50, env: { LOG_LEVEL: "warn" } });

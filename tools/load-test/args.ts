@@ -29,6 +29,8 @@ export interface LoadTestOptions {
   /** Fraction 0..1; above it the process exits non-zero. */
   maxErrorRate: number;
   progress: boolean;
+  /** Extra request headers (--header, and Authorization from --api-key). */
+  headers: Record<string, string>;
 }
 
 /** Rate mode's default cap on requests in flight: high enough that the cap is never what a run measures. */
@@ -69,6 +71,15 @@ export function parseErrorRate(value: string): number {
     throw new InvalidArgumentError("--max-error-rate must be a percentage like 1% or a fraction 0..1.");
   }
   return fraction;
+}
+
+/** "Name: value" → [name, value]; repeated --header options accumulate. */
+function collectHeader(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = value.indexOf(":");
+  const name = colon > 0 ? value.slice(0, colon).trim() : "";
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new InvalidArgumentError(`--header must look like "Name: value", got "${value}".`);
+  return { ...previous, [name.toLowerCase()]: value.slice(colon + 1).trim() };
 }
 
 function parsePayload(value: string): unknown {
@@ -155,6 +166,16 @@ export function buildProgram(): Command {
     .addOption(
       new Option("--async", "use Prefer: respond-async (202) and poll for the result").default(false),
     )
+    .addOption(
+      new Option("-H, --header <header>", 'extra request header "Name: value" (repeatable)').argParser(
+        collectHeader,
+      ),
+    )
+    .addOption(
+      new Option("--api-key <key>", "send Authorization: Bearer <key> (for an ingress with API_KEYS)").env(
+        "LOAD_TEST_API_KEY",
+      ),
+    )
     .addOption(new Option("--json <file>", "write machine-readable results to FILE"))
     .addOption(new Option("--html <file>", "write a self-contained HTML report to FILE"))
     .addOption(
@@ -185,6 +206,8 @@ interface RawOptions {
   html?: string;
   maxErrorRate: number;
   progress: boolean;
+  header?: Record<string, string>;
+  apiKey?: string;
 }
 
 /** Parses argv (without the runtime and script) into options; commander prints the error and exits on bad input. */
@@ -236,5 +259,6 @@ export function parseOptions(argv: string[], program: Command = buildProgram()):
     html: raw.html,
     maxErrorRate: raw.maxErrorRate,
     progress: raw.progress,
+    headers: { ...raw.header, ...(raw.apiKey ? { authorization: `Bearer ${raw.apiKey}` } : {}) },
   };
 }

@@ -15,9 +15,13 @@ export interface Capacity {
   basis: "--processing-ms" | "server" | null;
 }
 
-export async function fetchFleet(baseUrl: string, timeoutMs = 2000): Promise<Fleet | null> {
+export async function fetchFleet(
+  baseUrl: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 2000,
+): Promise<Fleet | null> {
   try {
-    const response = await fetch(`${baseUrl}/api/fleet`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(`${baseUrl}/api/fleet`, { headers, signal: AbortSignal.timeout(timeoutMs) });
     if (response.status !== 200) {
       await response.body?.cancel();
       return null;

@@ -9,6 +9,7 @@ export type Cause =
   | "shed"
   | "failed"
   | "bad-request"
+  | "unauthorized"
   | "too-large"
   | "conflict"
   | "not-found"
@@ -33,6 +34,7 @@ export const causeLabels: Record<Cause, string> = {
   shed: "overloaded / shed (503)",
   failed: "processing failed (502)",
   "bad-request": "rejected as invalid (400)",
+  unauthorized: "missing or wrong API key (401/403): pass --api-key",
   "too-large": "payload too large (413)",
   conflict: "idempotency conflict (422)",
   "not-found": "not found (404)",
@@ -48,6 +50,9 @@ export function causeOfStatus(status: number): Cause {
   switch (status) {
     case 400:
       return "bad-request";
+    case 401:
+    case 403:
+      return "unauthorized";
     case 404:
       return "not-found";
     case 413:

@@ -7,13 +7,14 @@ export interface RequestTarget {
   /** Client-side deadline for the whole exchange (polling included). */
   deadlineMs: number;
   async: boolean;
+  /** Extra headers (authorization, tracing…) sent with every request, polls included. */
+  headers: Record<string, string>;
 }
-
-const jsonHeaders = { "content-type": "application/json", accept: "application/json" };
 
 /** Sends one request and waits for its final answer (polling when async); never throws. */
 export async function sendRequest(target: RequestTarget): Promise<Outcome> {
   const signal = AbortSignal.timeout(target.deadlineMs);
+  const jsonHeaders = { ...target.headers, "content-type": "application/json", accept: "application/json" };
   const deadline = performance.now() + target.deadlineMs;
   try {
     const response = await fetch(`${target.baseUrl}/api/requests`, {
@@ -26,7 +27,7 @@ export async function sendRequest(target: RequestTarget): Promise<Outcome> {
       const location = response.headers.get("location");
       await response.body?.cancel();
       if (!location) return { status: 202, cause: "unexpected-body" };
-      return await poll(new URL(location, target.baseUrl).toString(), signal, deadline);
+      return await poll(new URL(location, target.baseUrl).toString(), jsonHeaders, signal, deadline);
     }
     return await finalOutcome(response);
   } catch (error) {
@@ -35,7 +36,12 @@ export async function sendRequest(target: RequestTarget): Promise<Outcome> {
 }
 
 /** Polls the result URL until it is no longer pending; the pause grows with the wait so long jobs cost few polls. */
-async function poll(url: string, signal: AbortSignal, deadline: number): Promise<Outcome> {
+async function poll(
+  url: string,
+  jsonHeaders: Record<string, string>,
+  signal: AbortSignal,
+  deadline: number,
+): Promise<Outcome> {
   const started = performance.now();
   for (;;) {
     const response = await fetch(url, { headers: jsonHeaders, signal });

@@ -28,8 +28,9 @@ export async function runLoadTest(options: LoadTestOptions, signal?: AbortSignal
     body,
     deadlineMs: options.sendServerTimeout ? timeoutMs + CLIENT_GRACE_MS : timeoutMs,
     async: options.async,
+    headers: options.headers,
   };
-  const fleetBefore = await fetchFleet(options.url);
+  const fleetBefore = await fetchFleet(options.url, options.headers);
   const startedAt = new Date();
   const run = startRun(options, () => sendRequest(target));
   const onAbort = () => run.stop();
@@ -43,7 +44,7 @@ export async function runLoadTest(options: LoadTestOptions, signal?: AbortSignal
   }
   const elapsedS = (performance.now() - run.recorder.startedAt) / 1000;
   // Asked again after the run: proxies that joined (or first sent their heartbeat) meanwhile count.
-  const fleetAfter = await fetchFleet(options.url);
+  const fleetAfter = await fetchFleet(options.url, options.headers);
   const fleet =
     (fleetAfter?.terminals ?? 0) > (fleetBefore?.terminals ?? 0) ? fleetAfter : (fleetBefore ?? fleetAfter);
   return buildResult(
