@@ -40,7 +40,13 @@ export class TestRedis {
 
   static async start(options: TestRedisOptions = {}): Promise<TestRedis> {
     const redis = new TestRedis(options.port ?? (await freePort()), options);
-    await redis.startProcess();
+    try {
+      await redis.startProcess();
+    } catch (error) {
+      // A server that never answered must not outlive the test (nor its directory).
+      await redis.destroy();
+      throw error;
+    }
     return redis;
   }
 
