@@ -81,8 +81,8 @@ export async function runOverhead(durationS: number, log: (line: string) => void
     const postRun = { ...healthzRun, url: `${ingress.url}/api/requests`, body: OVERHEAD_BODY };
     // Warm both paths first (JIT, connection pools, Redis allocations), then measure.
     log("overhead: warming up");
-    await runWrk({ ...postRun, durationS: 3 });
-    await runWrk({ ...healthzRun, durationS: 2 });
+    await runWrk({ ...postRun, durationS: Math.min(3, durationS) });
+    await runWrk({ ...healthzRun, durationS: Math.min(2, durationS) });
     log(`overhead: GET /healthz for ${durationS} s`);
     const healthz = await runWrk(healthzRun);
     log(`overhead: POST /api/requests for ${durationS} s`);

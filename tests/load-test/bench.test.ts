@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+// A one-second smoke run of `bun run bench`, so the benchmark (its launcher, wrk script, load
+// tester run and report) keeps working between the times someone runs it for real. The numbers
+// of such a short run mean nothing and are not checked, only that each one was measured.
+describe("bun run bench", () => {
+  test("runs both scenarios and writes a report with the command, date, machine and every row", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rsd-bench-test-"));
+    const output = join(dir, "benchmarks.md");
+    try {
+      const child = Bun.spawn(["bun", "tools/bench/main.ts", "--duration", "1", "--output", output], {
+        cwd: resolve(import.meta.dir, "../.."),
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 50_000);
+      const [stdout, stderr, code] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
+      clearTimeout(timer);
+      expect({ code, stderr: code === 0 ? "" : stderr }).toEqual({ code: 0, stderr: "" });
+      const markdown = readFileSync(output, "utf8");
+      for (const row of [
+        "bare `GET /healthz`",
+        "`POST /api/requests`",
+        "saturation: 3 proxies × 50 terminals",
+      ]) {
+        expect(stdout).toContain(row);
+        const line = markdown.split("\n").find((l) => l.includes(row));
+        // The req/s cell is a positive number.
+        expect(Number(line?.split("|")[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);
+      }
+      expect(markdown).toContain("**Command:** `bun run bench -- --duration 1 --output");
+      expect(markdown).toMatch(/\*\*Date:\*\* \d{4}-\d\d-\d\dT/);
+      expect(markdown).toMatch(/\*\*Machine:\*\* \d+ CPUs \(`nproc`\)/);
+      expect(markdown).toContain("efficiency");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
