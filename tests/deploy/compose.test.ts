@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
@@ -64,7 +65,8 @@ describe("compose.yaml", () => {
       expect(Object.keys(env).filter((k) => !contractVars(service).has(k))).toEqual([]);
       expect(requiredVars(service, "compose").filter((k) => !(k in env))).toEqual([]);
       expect(interpolate(env.PORT!)).toBe(String(SERVICE_PORT[service as Service].port));
-      expect(interpolate(env.REDIS_URL!)).toMatch(/^redis:\/\/:[^@]+@redis:6379$/);
+      // Each service logs in as its own Redis ACL user.
+      expect(interpolate(env.REDIS_URL!)).toMatch(new RegExp(`^redis://${service}:[^@]+@redis:6379$`));
     });
 
     test(`${service}: settings equal the Kubernetes base ConfigMaps`, () => {
@@ -88,15 +90,48 @@ describe("compose.yaml", () => {
     });
   }
 
-  test("the password the services use is the one Redis requires", () => {
-    const redisPassword = interpolate(
-      compose.services.redis.command[compose.services.redis.command.indexOf("--requirepass") + 1],
-    );
-    for (const service of ["ingress", "proxy"]) {
-      const url = new URL(interpolate(compose.services[service].environment.REDIS_URL));
-      expect(decodeURIComponent(url.password)).toBe(redisPassword);
+  test("each service's user and password are the ones the rendered ACL file holds", () => {
+    const redis = compose.services.redis;
+    // The entrypoint renders the shared template into the file `command` hands to --aclfile.
+    const template = redis.volumes.find((v: string) => v.includes("users.acl.template")).split(":");
+    expect(redis.entrypoint.join(" ")).toContain(`render-acl.sh ${template[1]} /tmp/users.acl`);
+    expect(redis.command[redis.command.indexOf("--aclfile") + 1]).toBe("/tmp/users.acl");
+    expect(redis.command).not.toContain("--requirepass");
+    const dir = mkdtempSync(join(tmpdir(), "rsd-compose-acl-"));
+    try {
+      const env = Object.fromEntries(
+        Object.entries(redis.environment as Record<string, string>).map(([k, v]) => [k, interpolate(v)]),
+      );
+      const rendered = Bun.spawnSync(
+        [
+          "sh",
+          join(REPO, "kustomize/base/redis/render-acl.sh"),
+          join(REPO, template[0]),
+          join(dir, "users.acl"),
+        ],
+        { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, stderr: "pipe" },
+      );
+      expect(rendered.stderr.toString()).toBe("");
+      const acl = readFileSync(join(dir, "users.acl"), "utf8");
+      const holds = (user: string, password: string) =>
+        acl.includes(`user ${user} on #${new Bun.CryptoHasher("sha256").update(password).digest("hex")} `);
+      for (const service of ["ingress", "proxy"]) {
+        const url = new URL(interpolate(compose.services[service].environment.REDIS_URL));
+        expect({ service, holds: holds(url.username, decodeURIComponent(url.password)) }).toEqual({
+          service,
+          holds: true,
+        });
+      }
+      const exporter = compose.services["redis-exporter"].environment;
+      expect(exporter.REDIS_USER).toBe("exporter");
+      expect(holds("exporter", interpolate(exporter.REDIS_PASSWORD))).toBe(true);
+      // The health check's redis-cli logs in as admin with REDISCLI_AUTH.
+      expect(redis.healthcheck.test.join(" ")).toContain("redis-cli --user admin ping");
+      expect(holds("admin", env.REDISCLI_AUTH!)).toBe(true);
+      expect(acl).toMatch(/^user default off /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(interpolate(compose.services["redis-exporter"].environment.REDIS_PASSWORD)).toBe(redisPassword);
   });
 
   test("Redis runs the Kubernetes redis.conf (AOF, noeviction) on a named volume", () => {
