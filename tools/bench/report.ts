@@ -94,9 +94,8 @@ ${
 - **Ratio to \`/healthz\`** — the bare health route runs on the same ingress, through the same HTTP
   server and the same wrk settings, in the same run. Dividing by it cancels out the machine and the
   load generator: what remains is the cost of the queue round trip (two stream writes, two blocking
-  reads, an ack, JSON encoding). A ratio near 100% would mean the queue costs nothing; a few tens
-  of percent is what a request/reply over Redis realistically keeps, since each request does
-  several times the work of a health check.
+  reads, an ack, JSON encoding). Compare the ratio between runs and machines rather than the raw
+  req/s, which move with the CPU and whatever else runs on it.
 - **Efficiency** (saturation) — achieved ÷ theoretical, where theoretical = terminals ÷ processing
   time = ${SATURATION.proxies} × ${SATURATION.terminals} ÷ ${SATURATION.processingMs / 1000} s = 1000 req/s. It is the fraction of
   the time the terminals were doing useful work. Every millisecond a terminal waits between
