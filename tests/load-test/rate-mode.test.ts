@@ -37,6 +37,9 @@ describe("rate mode (open model)", () => {
       .reduce((n, b) => n + b.count, 0);
     expect(slow).toBeGreaterThanOrEqual(Math.floor(((RATE * STALL_MS) / 2 / 1000) * 0.9));
     expect(run.result.latencyMs.maxMs).toBeGreaterThanOrEqual(STALL_MS);
+    // The summary says where the wait happened: on the client, behind the full in-flight cap.
+    expect(run.result.scheduleLag?.maxMs).toBeGreaterThanOrEqual(STALL_MS * 0.9);
+    expect(run.stdout).toContain("in-flight cap");
     // The median is not the stall: most requests were fast; the tail shows it.
     expect(run.result.latencyMs.p99Ms).toBeGreaterThanOrEqual(STALL_MS * 0.9);
   });

@@ -42,6 +42,8 @@ export interface LoadTestResult {
   hdrHistogram: string;
   timeline: TimelinePoint[];
   concurrency: { peakInFlight: number };
+  /** Rate mode only: how late requests left the client after their due time (already inside latency). */
+  scheduleLag: { p99Ms: number; maxMs: number } | null;
   server: {
     fleet: Fleet | null;
     theoreticalRps: number | null;
@@ -104,6 +106,10 @@ export function buildResult(
     hdrHistogram: recorder.latency.encoded(),
     timeline: recorder.timeline(),
     concurrency: { peakInFlight: recorder.peakInFlight },
+    scheduleLag:
+      options.mode === "rate"
+        ? { p99Ms: recorder.scheduleLag.percentileMs(99), maxMs: recorder.scheduleLag.summary().maxMs }
+        : null,
     server: {
       fleet: capacity.fleet,
       theoreticalRps: capacity.theoreticalRps,

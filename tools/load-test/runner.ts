@@ -108,6 +108,7 @@ async function openLoop(
     // Waiting for a free slot is part of the latency: the clock started at `due`.
     await slots.acquire();
     recorder.begin(due);
+    recorder.lag(due, performance.now());
     try {
       const outcome = await send();
       recorder.complete(due, performance.now(), outcome);

@@ -27,6 +27,8 @@ interface Slice {
  */
 export class Recorder {
   readonly latency = new LatencyHistogram();
+  /** Rate mode: how late each request left the client after its due time (full in-flight cap, busy client). */
+  readonly scheduleLag = new LatencyHistogram(2);
   sent = 0;
   succeeded = 0;
   failed = 0;
@@ -63,6 +65,11 @@ export class Recorder {
     if (at < this.measureFrom) this.warmupRequests += 1;
     else this.sent += 1;
     this.slice(at).sent += 1;
+  }
+
+  /** Rate mode: a request due at `due` is being sent at `sentAt`. */
+  lag(due: number, sentAt: number): void {
+    if (due >= this.measureFrom) this.scheduleLag.record(Math.max(0, sentAt - due));
   }
 
   /** A request has its final answer; `startedAt` is its send time, or its scheduled time in rate mode. */

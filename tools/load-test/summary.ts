@@ -52,6 +52,19 @@ export function formatSummary(result: LoadTestResult): string {
     `  latency ms   min ${ms(l.minMs)}  p50 ${ms(l.p50Ms)}  p90 ${ms(l.p90Ms)}  p99 ${ms(l.p99Ms)}  p99.9 ${ms(l.p999Ms)}  max ${ms(l.maxMs)}  (mean ${ms(l.meanMs)})`,
     `  in flight    peak ${result.concurrency.peakInFlight}`,
   );
+  const lag = result.scheduleLag;
+  if (lag) {
+    // Latency already includes this wait (no coordinated omission); saying where it came from
+    // keeps a saturated client or a too-small in-flight cap from being blamed on the server.
+    const capFull = result.concurrency.peakInFlight >= result.options.concurrency;
+    const note =
+      lag.p99Ms <= 10
+        ? ""
+        : capFull
+          ? ` (the in-flight cap --concurrency ${result.options.concurrency} was full)`
+          : ` (this client was too busy to send ${result.options.rate} req/s on time)`;
+    lines.push(`  send lag     p99 ${ms(lag.p99Ms)} ms, max ${ms(lag.maxMs)} ms after the due time${note}`);
+  }
   const s = result.server;
   if (s.meanQueuedMs !== null && s.meanProcessingMs !== null) {
     lines.push(
