@@ -264,6 +264,11 @@ describe("each service end to end with its own Redis user", () => {
         ["XLEN", "rsd:requests"],
         ["XINFO", "GROUPS", "rsd:requests"],
         ["XINFO", "STREAM", "rsd:requests"],
+        // A shard of the request stream (STREAM_SHARDS > 1) and the Cluster client's topology calls.
+        ["XADD", "rsd:requests:{1.0}", "*", "f", "v"],
+        ["XINFO", "GROUPS", "rsd:requests:{1.0}"],
+        ["CLUSTER", "SLOTS"],
+        ["CLUSTER", "INFO"],
         ["XADD", "rsd:replies:i1", "*", "created", "1"],
         ["EXPIRE", "rsd:replies:i1", "300"],
         ["XTRIM", "rsd:replies:i1", "MINID", "~", "0-1"],
@@ -309,6 +314,11 @@ describe("each service end to end with its own Redis user", () => {
         ["XGROUP", "DELCONSUMER", "rsd:requests", "proxies", "c"],
         ["XTRIM", "rsd:requests", "MINID", "0-1"],
         ["XADD", "rsd:requests", "*", "f", "v"],
+        ["XREADGROUP", "GROUP", "proxies", "c", "COUNT", "1", "STREAMS", "rsd:requests:{1.0}", ">"],
+        ["XACK", "rsd:requests:{1.0}", "proxies", "0-1"],
+        ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:requests:{1.0}", "proxies"],
+        ["CLUSTER", "SLOTS"],
+        ["CLUSTER", "INFO"],
         ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:requests", "proxies"],
         ["EVAL", "return 1", "1", "rsd:requests"],
         ["XADD", "rsd:replies:i1", "NOMKSTREAM", "MAXLEN", "~", "10000", "*", "f", "v"],
@@ -327,6 +337,7 @@ describe("each service end to end with its own Redis user", () => {
         ["XINFO", "STREAM", "rsd:requests"],
         ["XINFO", "GROUPS", "rsd:dead"],
         ["XINFO", "CONSUMERS", "rsd:requests", "proxies"],
+        ["XINFO", "STREAM", "rsd:requests:{1.0}"],
       ],
     };
     for (const [user, commands] of Object.entries(allowed)) {
@@ -346,6 +357,8 @@ describe("each service end to end with its own Redis user", () => {
     const forbidden: Record<"ingress" | "proxy" | "exporter", (string | number)[][]> = {
       ingress: [
         ["XREADGROUP", "GROUP", "proxies", "thief", "COUNT", 1, "STREAMS", "rsd:requests", ">"],
+        ["XREADGROUP", "GROUP", "proxies", "thief", "COUNT", 1, "STREAMS", "rsd:requests:{1.0}", ">"],
+        ["XRANGE", "rsd:requests:{1.0}", "-", "+"],
         ["XREAD", "STREAMS", "rsd:requests", "0"],
         ["XRANGE", "rsd:requests", "-", "+"],
         ["XACK", "rsd:requests", "proxies", "0-1"],
