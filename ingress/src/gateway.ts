@@ -37,10 +37,11 @@ const replyStreamTtlS = 300;
 export function createGateway(config: IngressConfig, logger: Logger, version: string) {
   // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
-  const keys = new StreamKeys(config.streamPrefix);
+  const keys = new StreamKeys(config.streamPrefix, config.streamShards);
   const redis = createRedis({
     url: config.redisUrl,
     tlsCaFile: config.redisTlsCaFile,
+    clusterNodes: config.redisClusterNodes,
     role: "commands",
     name: `ingress:${ingressId}:commands`,
     logger,
@@ -48,6 +49,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const replyConnection = createRedis({
     url: config.redisUrl,
     tlsCaFile: config.redisTlsCaFile,
+    clusterNodes: config.redisClusterNodes,
     role: "blocking",
     name: `ingress:${ingressId}:replies`,
     logger,
@@ -58,7 +60,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const replyStream = new ReplyStream(redis, keys.replies(ingressId), replyStreamTtlS, logger);
   const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger);
   const stats = new StreamStats(redis, keys, registry);
-  const shedder = new LoadShedder(stats, config.maxQueueDepth);
+  const shedder = new LoadShedder(stats, keys, config.maxQueueDepth);
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -86,7 +88,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const service = new RequestService({
     redis,
     keys,
-    enqueuer: new EnqueueBatcher(redis, keys.requests),
+    enqueuer: new EnqueueBatcher(redis),
     replyStream: replyStream.key,
     pending,
     shedder,

@@ -14,26 +14,35 @@ import type { TerminalRunner } from "./terminal-runner.ts";
 type StreamEntry = [id: string, fields: string[]];
 type ReadGroupReply = [stream: string, entries: StreamEntry[]][] | null;
 
+export interface ReaderOptions {
+  /** One dedicated blocking connection for this reader's stream. */
+  connection: Redis;
+  commands: Redis;
+  keys: StreamKeys;
+  stream: string;
+  name: string;
+  pool: TerminalPool;
+  runner: TerminalRunner;
+  reclaimer: Reclaimer;
+  logger: Logger;
+  /** How long one read blocks; short with several shards, so reserved terminals circulate. */
+  blockMs: number;
+}
+
 /**
- * The read loop: XREADGROUP on a dedicated blocking connection, asking for exactly as many
- * entries as there are free terminals, never more. A busy pod does not read at all, so requests
- * wait in Redis (not in memory) and go to whichever pod frees a terminal first.
+ * The read loop of one request stream: XREADGROUP on a dedicated blocking connection, asking for
+ * exactly as many entries as it has reserved free terminals, never more. A busy pod does not
+ * read at all, so requests wait in Redis (not in memory) and go to whichever pod frees a terminal
+ * first. With several shards each reader reserves its share of the free terminals.
  */
-export class Consumer {
+export class StreamReader {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   healthy = false;
 
   constructor(
-    private readonly connection: Redis,
-    private readonly commands: Redis,
-    private readonly keys: StreamKeys,
-    private readonly name: string,
-    private readonly pool: TerminalPool,
-    private readonly runner: TerminalRunner,
-    private readonly reclaimer: Reclaimer,
-    private readonly logger: Logger,
-    private readonly blockMs = 1000,
+    private readonly options: ReaderOptions,
+    private readonly shareOfFree: () => number,
   ) {}
 
   start(): this {
@@ -48,52 +57,60 @@ export class Consumer {
   }
 
   private async run(): Promise<void> {
+    const { connection, commands, keys, stream, name, pool, runner, logger, blockMs } = this.options;
     const signal = this.abort.signal;
     let recovered = false;
     let failures = 0;
     while (!signal.aborted) {
-      await this.pool.whenFree(signal);
+      await pool.whenFree(signal);
       if (signal.aborted) break;
-      if (!isReady(this.connection) || !isReady(this.commands)) {
+      if (!isReady(connection) || !isReady(commands)) {
         this.healthy = false;
-        await waitUntilReady(this.connection, 1000, signal);
-        await waitUntilReady(this.commands, 1000, signal);
+        await waitUntilReady(connection, 1000, signal);
+        await waitUntilReady(commands, 1000, signal);
+        continue;
+      }
+      const slots = pool.reserve(this.shareOfFree());
+      if (slots.length === 0) {
+        await Bun.sleep(1); // another reader took the free terminals; wait for the next release
         continue;
       }
       try {
         if (!recovered) {
-          await ensureGroup(this.commands, this.keys);
+          await ensureGroup(commands, keys, stream);
           await this.recoverOwnPending();
           recovered = true;
         }
-        const reply = (await this.connection.xreadgroup(
+        const reply = (await connection.xreadgroup(
           "GROUP",
-          this.keys.group,
-          this.name,
+          keys.group,
+          name,
           "COUNT",
-          this.pool.freeCount,
+          slots.length,
           "BLOCK",
-          this.blockMs,
+          blockMs,
           "STREAMS",
-          this.keys.requests,
+          stream,
           ">",
         )) as ReadGroupReply;
         this.healthy = true;
         failures = 0;
-        for (const [, entries] of reply ?? [])
-          for (const [id, fields] of entries) this.runner.dispatch(id, fields);
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) runner.dispatch(stream, id, fields, slots.pop() as number);
+        }
       } catch (error) {
         if (isRedisError(error, "NOGROUP")) {
           // Redis restarted empty: recreate the group from 0 so requests queued meanwhile are read.
-          this.logger.warn("consumer group missing; recreating it");
-          await ensureGroup(this.commands, this.keys).catch(() => {});
-          continue;
+          logger.warn("consumer group missing; recreating it", { stream });
+          await ensureGroup(commands, keys, stream).catch(() => {});
+        } else if (!signal.aborted) {
+          this.healthy = false;
+          failures++;
+          if (failures === 1) logger.warn("reading the request stream failed", { stream, error });
+          await Bun.sleep(Math.min(1000, 50 * failures));
         }
-        if (signal.aborted) break;
-        this.healthy = false;
-        failures++;
-        if (failures === 1) this.logger.warn("reading the request stream failed", { error });
-        await Bun.sleep(Math.min(1000, 50 * failures));
+      } finally {
+        for (const slot of slots) pool.unreserve(slot);
       }
     }
     this.healthy = false;
@@ -104,24 +121,62 @@ export class Consumer {
    * died: that attempt counts as failed, and they go back to the queue (or to dead letters).
    */
   private async recoverOwnPending(): Promise<void> {
+    const { commands, keys, stream, name, reclaimer, logger } = this.options;
     // With an id instead of ">", XREADGROUP pages through this consumer's own pending entries.
     let cursor = "0";
     for (;;) {
-      const reply = (await this.commands.xreadgroup(
+      const reply = (await commands.xreadgroup(
         "GROUP",
-        this.keys.group,
-        this.name,
+        keys.group,
+        name,
         "COUNT",
         100,
         "STREAMS",
-        this.keys.requests,
+        stream,
         cursor,
       )) as ReadGroupReply;
       const entries = reply?.[0]?.[1] ?? [];
       if (entries.length === 0) return;
-      this.logger.info("recovering entries held by this pod's previous run", { count: entries.length });
-      for (const entry of entries) this.reclaimer.recover(entry);
+      logger.info("recovering entries held by this pod's previous run", { stream, count: entries.length });
+      for (const entry of entries) reclaimer.recover(stream, entry);
       cursor = entries[entries.length - 1]?.[0] ?? cursor;
     }
+  }
+}
+
+/** All readers of a pod, one per request stream, sharing its terminals. */
+export class Consumer {
+  readonly readers: StreamReader[];
+
+  constructor(options: Omit<ReaderOptions, "stream" | "connection" | "blockMs">, connections: Redis[]) {
+    const streams = options.keys.requestStreams;
+    // Each reader asks for its share of the free terminals (at least one), so one shard's
+    // blocked read cannot hold every terminal while another shard has work.
+    const share = () => Math.max(1, Math.floor(options.pool.freeCount / streams.length));
+    this.readers = streams.map(
+      (stream, index) =>
+        new StreamReader(
+          {
+            ...options,
+            stream,
+            connection: connections[index] as Redis,
+            blockMs: streams.length > 1 ? 200 : 1000,
+          },
+          streams.length > 1 ? share : () => options.pool.freeCount,
+        ),
+    );
+  }
+
+  get healthy(): boolean {
+    // Ready while any shard can be read: one unreachable Redis node must not take the pod out.
+    return this.readers.some((reader) => reader.healthy);
+  }
+
+  start(): void {
+    for (const reader of this.readers) reader.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.readers.map((reader) => reader.stop()));
   }
 }

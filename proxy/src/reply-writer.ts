@@ -1,9 +1,11 @@
 import { encodeReply, encodeStoredReply, type Logger, type ReplyMessage, type StreamKeys } from "@rsd/shared";
 import type Redis from "ioredis";
+import { ReplyError } from "ioredis";
+import { type EntryRef, idsByStream } from "./entry-ref.ts";
 
 /** One finished request: its reply (if someone waits), its stored result, its dead letter, its ack. */
 export interface Completion {
-  entryId: string;
+  entry: EntryRef;
   replyTo: string;
   reply: ReplyMessage;
   /** Store the outcome under the result key for this many seconds (0 = not stored). */
@@ -32,6 +34,8 @@ export class ReplyWriter {
     private readonly redis: Redis,
     private readonly keys: StreamKeys,
     private readonly logger: Logger,
+    /** Redis Cluster: no pipelines across keys (see sendToCluster). */
+    private readonly cluster = false,
   ) {}
 
   get backlog(): number {
@@ -79,32 +83,10 @@ export class ReplyWriter {
   }
 
   private async send(batch: Completion[]): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const item of batch) {
-      if (item.deadLetter)
-        pipeline.xadd(this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter);
-      if (item.replyTo) {
-        pipeline.xadd(
-          item.replyTo,
-          "NOMKSTREAM",
-          "MAXLEN",
-          "~",
-          replyStreamMaxLen,
-          "*",
-          ...encodeReply(item.reply),
-        );
-      }
-      if (item.resultTtlS > 0) {
-        pipeline.set(this.keys.result(item.reply.id), encodeStoredReply(item.reply), "EX", item.resultTtlS);
-      }
-    }
-    pipeline.xack(this.keys.requests, this.keys.group, ...batch.map((item) => item.entryId));
     try {
-      const results = (await pipeline.exec()) ?? [];
+      if (this.cluster) await this.sendToCluster(batch);
+      else await this.sendPipelined(batch);
       this.failures = 0;
-      // A per-command error (e.g. NOGROUP after Redis restarted empty) concerns one entry, not the batch.
-      const failed = results.find(([error]) => error);
-      if (failed) this.logger.debug("a reply command failed", { error: failed[0] });
     } catch (error) {
       // The connection is down: keep the batch and retry. It is bounded by the terminals, since
       // nothing new is read while Redis is away.
@@ -113,5 +95,67 @@ export class ReplyWriter {
       if (this.failures === 1)
         this.logger.warn("writing replies failed; will retry", { error, batch: batch.length });
     }
+  }
+
+  /** One Redis: everything in one pipeline, the acks last. */
+  private async sendPipelined(batch: Completion[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const item of batch)
+      for (const [command, ...args] of this.outcomeCommands(item)) pipeline.call(command, ...args);
+    for (const [stream, ids] of idsByStream(batch.map((item) => item.entry))) {
+      pipeline.xack(stream, this.keys.group, ...ids);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    // A per-command error (e.g. NOGROUP after Redis restarted empty) concerns one entry, not the batch.
+    const failed = results.find(([error]) => error);
+    if (failed) this.logger.debug("a reply command failed", { error: failed[0] });
+  }
+
+  /**
+   * Redis Cluster: a pipeline may only hold keys of one slot, so the commands go out one by one
+   * (auto-pipelined per node by the client), and the acks only after every reply is written.
+   */
+  private async sendToCluster(batch: Completion[]): Promise<void> {
+    const writes = batch.flatMap((item) =>
+      this.outcomeCommands(item).map(([command, ...args]) => this.redis.call(command, ...args)),
+    );
+    for (const outcome of await Promise.allSettled(writes)) {
+      // A lost connection retries the whole batch; an error reply concerns one entry only.
+      if (outcome.status === "rejected" && !(outcome.reason instanceof ReplyError)) throw outcome.reason;
+    }
+    await Promise.all(
+      [...idsByStream(batch.map((item) => item.entry))].map(([stream, ids]) =>
+        this.redis.xack(stream, this.keys.group, ...ids),
+      ),
+    );
+  }
+
+  /** Dead letter, reply, stored result: what one finished request writes before its ack. */
+  private outcomeCommands(item: Completion): [string, ...(string | number)[]][] {
+    const commands: [string, ...(string | number)[]][] = [];
+    if (item.deadLetter)
+      commands.push(["xadd", this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]);
+    if (item.replyTo) {
+      commands.push([
+        "xadd",
+        item.replyTo,
+        "NOMKSTREAM",
+        "MAXLEN",
+        "~",
+        replyStreamMaxLen,
+        "*",
+        ...encodeReply(item.reply),
+      ]);
+    }
+    if (item.resultTtlS > 0) {
+      commands.push([
+        "set",
+        this.keys.result(item.reply.id),
+        encodeStoredReply(item.reply),
+        "EX",
+        item.resultTtlS,
+      ]);
+    }
+    return commands;
   }
 }

@@ -1,10 +1,12 @@
 /**
- * A fixed number of terminals: slots of concurrency toward the backend. A slot is taken before
- * a request runs and given back the moment its handler returns (before its reply is written),
- * so a freed terminal is refilled at once.
+ * A fixed number of terminals: slots of concurrency toward the backend. A reader reserves free
+ * slots before it asks Redis for entries (so a pod never holds more requests than it can run),
+ * a reserved slot becomes busy when its request starts, and it is given back the moment the
+ * handler returns (before the reply is written), so a freed terminal is refilled at once.
  */
 export class TerminalPool {
   private readonly free: number[];
+  private reserved = 0;
   private waiters: (() => void)[] = [];
 
   constructor(readonly size: number) {
@@ -16,20 +18,32 @@ export class TerminalPool {
     return this.free.length;
   }
 
+  /** Terminals running a request now (reserved ones waiting for a read do not count). */
   get busyCount(): number {
-    return this.size - this.free.length;
+    return this.size - this.free.length - this.reserved;
   }
 
-  /** A free slot index, or undefined when all are busy. */
-  acquire(): number | undefined {
-    return this.free.pop();
+  /** Takes up to `count` free slots for a read; each must be started or unreserved. */
+  reserve(count: number): number[] {
+    const slots = this.free.splice(Math.max(0, this.free.length - count)).reverse();
+    this.reserved += slots.length;
+    return slots;
   }
 
+  /** A reserved slot now runs a request. */
+  start(_slot: number): void {
+    this.reserved--;
+  }
+
+  /** A reserved slot that got no request goes back. */
+  unreserve(slot: number): void {
+    this.reserved--;
+    this.giveBack(slot);
+  }
+
+  /** A running slot finished. */
   release(slot: number): void {
-    this.free.push(slot);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.giveBack(slot);
   }
 
   /** Resolves when a slot is free (at once if one is), or when `signal` aborts. */
@@ -45,20 +59,26 @@ export class TerminalPool {
     });
   }
 
-  /** Resolves true when every slot is free, false if `timeoutMs` passes first. */
+  /** Resolves true when no slot is running or reserved, false if `timeoutMs` passes first. */
   async whenIdle(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.busyCount > 0) {
+    while (this.free.length < this.size) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), left);
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
-        controller.signal.addEventListener("abort", () => resolve(), { once: true });
+        timer = setTimeout(resolve, left);
       });
       clearTimeout(timer);
     }
     return true;
+  }
+
+  private giveBack(slot: number): void {
+    this.free.push(slot);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }

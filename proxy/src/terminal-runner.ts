@@ -5,6 +5,7 @@ import {
   type RequestMessage,
   traceIdOf,
 } from "@rsd/shared";
+import { type EntryRef, refKey } from "./entry-ref.ts";
 import type { Handler } from "./handlers/handler.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import type { FailurePolicy } from "./recovery/failure-policy.ts";
@@ -17,8 +18,8 @@ import type { TerminalPool } from "./terminal-pool.ts";
  * the moment the handler returns, and the reply goes to the batched writer.
  */
 export class TerminalRunner {
-  /** Entries being processed now, by entry id: their claims are kept fresh. */
-  readonly running = new Map<string, number>();
+  /** Entries being processed now: their claims are kept fresh. */
+  readonly running = new Map<string, EntryRef>();
   /** The most handler calls ever running at once: proves the terminal cap from the handler's side. */
   maxConcurrent = 0;
 
@@ -32,38 +33,37 @@ export class TerminalRunner {
     private readonly logger: Logger,
   ) {}
 
-  /** Takes one entry from XREADGROUP. The caller read no more entries than free terminals. */
-  dispatch(entryId: string, fields: string[]): void {
+  /** Takes one entry from XREADGROUP with the terminal the reader reserved for it. */
+  dispatch(stream: string, entryId: string, fields: string[], terminal: number): void {
+    const entry: EntryRef = { stream, id: entryId };
     let message: RequestMessage;
     try {
       message = decodeRequest(fields);
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
-      this.policy.deadLetter(entryId, malformedStandIn(entryId), error.message, this.pod);
+      this.pool.unreserve(terminal);
+      this.policy.deadLetter(entry, malformedStandIn(entryId), error.message, this.pod);
       return;
     }
     const now = Date.now();
     if (now >= message.deadline) {
-      this.policy.expired(entryId, message, this.pod, -1, 0);
+      // Late already: answered without using the terminal.
+      this.pool.unreserve(terminal);
+      this.policy.expired(entry, message, this.pod, -1, 0);
       return;
     }
-    const terminal = this.pool.acquire();
-    if (terminal === undefined) {
-      // Cannot happen while reads ask for COUNT = free terminals; if it does, let another attempt run it.
-      this.logger.error("no free terminal for a delivered entry", { entryId });
-      this.policy.failed(entryId, message, new Error("no free terminal"), this.pod);
-      return;
-    }
-    void this.run(entryId, message, terminal, now);
+    this.pool.start(terminal);
+    void this.run(entry, message, terminal, now);
   }
 
   private async run(
-    entryId: string,
+    entry: EntryRef,
     message: RequestMessage,
     terminal: number,
     startedAt: number,
   ): Promise<void> {
-    this.running.set(entryId, startedAt);
+    const key = refKey(entry);
+    this.running.set(key, entry);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.running.size);
     const queuedMs = Math.max(0, startedAt - message.enqueuedAt);
     this.metrics.queueWait.observe(queuedMs / 1000);
@@ -87,13 +87,13 @@ export class TerminalRunner {
     const processingMs = Date.now() - startedAt;
     // Free the terminal before anything else: the next request starts now, not after a round trip.
     this.pool.release(terminal);
-    this.running.delete(entryId);
+    this.running.delete(key);
     this.metrics.processingDuration.observe(processingMs / 1000);
 
     if (result !== undefined) {
       this.metrics.processed.inc({ outcome: "ok" });
       this.writer.write({
-        entryId,
+        entry,
         replyTo: message.replyTo,
         resultTtlS: message.resultTtlS,
         reply: {
@@ -107,9 +107,9 @@ export class TerminalRunner {
         },
       });
     } else if (signal.aborted || Date.now() >= message.deadline) {
-      this.policy.expired(entryId, message, this.pod, terminal, processingMs);
+      this.policy.expired(entry, message, this.pod, terminal, processingMs);
     } else {
-      this.policy.failed(entryId, message, failure, this.pod);
+      this.policy.failed(entry, message, failure, this.pod);
     }
     // One line per attempt's outcome (retries and dead letters add their own, with the cause).
     this.logger.info("request processed", {

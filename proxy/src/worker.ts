@@ -28,22 +28,27 @@ import { TerminalRunner } from "./terminal-runner.ts";
  * consumer → terminal-runner (terminal-pool, handler) → reply-writer; recovery/ beside it.
  */
 export function createWorker(config: ProxyConfig, logger: Logger) {
-  const keys = new StreamKeys(config.streamPrefix);
+  const keys = new StreamKeys(config.streamPrefix, config.streamShards);
   const consumerName = config.podName;
   const redis = createRedis({
     url: config.redisUrl,
     tlsCaFile: config.redisTlsCaFile,
+    clusterNodes: config.redisClusterNodes,
     role: "commands",
     name: `proxy:${consumerName}:commands`,
     logger,
   });
-  const reader = createRedis({
-    url: config.redisUrl,
-    tlsCaFile: config.redisTlsCaFile,
-    role: "blocking",
-    name: `proxy:${consumerName}:reader`,
-    logger,
-  });
+  // One blocking connection per request stream: a blocked connection holds up everything behind it.
+  const readers = keys.requestStreams.map((_, shard) =>
+    createRedis({
+      url: config.redisUrl,
+      tlsCaFile: config.redisTlsCaFile,
+      clusterNodes: config.redisClusterNodes,
+      role: "blocking",
+      name: `proxy:${consumerName}:reader:${shard}`,
+      logger,
+    }),
+  );
   defineScripts(redis);
 
   const registry = createRegistry();
@@ -55,7 +60,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     () => pool.busyCount,
     (): number => runner.maxConcurrent,
   );
-  const writer = new ReplyWriter(redis, keys, logger);
+  const writer = new ReplyWriter(redis, keys, logger, config.redisClusterNodes.length > 0);
   const policy = new FailurePolicy(redis, keys, consumerName, config.maxDeliveries, writer, metrics, logger);
   const runner = new TerminalRunner(pool, handler, writer, policy, metrics, consumerName, logger);
   const reclaimer = new Reclaimer(
@@ -68,10 +73,13 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     metrics,
     logger,
   );
-  const consumer = new Consumer(reader, redis, keys, consumerName, pool, runner, reclaimer, logger);
+  const consumer = new Consumer(
+    { commands: redis, keys, name: consumerName, pool, runner, reclaimer, logger },
+    readers,
+  );
   const claims = new ClaimKeeper(redis, keys, consumerName, () => [
-    ...runner.running.keys(),
-    ...policy.waitingIds,
+    ...runner.running.values(),
+    ...policy.waiting,
   ]);
   const stats = new StreamStats(redis, keys, registry);
   const trimmer = new Trimmer(redis, keys);
@@ -138,7 +146,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       await Promise.all(tasks.map((task) => task.stop()));
       await heartbeat.leave().catch(() => {});
       await handler.close?.();
-      reader.disconnect();
+      for (const reader of readers) reader.disconnect();
       redis.disconnect();
     },
   };

@@ -109,6 +109,19 @@ export function readReadableFile(env: Env, name: string): string | undefined {
   return value;
 }
 
+/** Comma-separated `host:port` pairs, e.g. "redis-0:6379,redis-1:6379"; empty when unset. */
+export function readHostList(env: Env, name: string): { host: string; port: number }[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  const allowed = "comma-separated host:port pairs, e.g. redis-0:6379,redis-1:6379";
+  return value.split(",").map((entry) => {
+    const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError(name, value, allowed);
+    return { host: (match[1] as string).replace(/^\[|\]$/g, ""), port };
+  });
+}
+
 /** Hides the password of a URL for logs and error messages. */
 export function redactUrl(value: string): string {
   try {

@@ -4,6 +4,7 @@ import {
   type Env,
   readEnum,
   readHeaderMap,
+  readHostList,
   readInt,
   readReadableFile,
   readString,
@@ -20,6 +21,10 @@ export interface CommonConfig {
   redisUrl: string;
   /** PEM file of the CA that signed Redis's certificate, for rediss:// with a private CA. */
   redisTlsCaFile: string | undefined;
+  /** Seed nodes of a Redis Cluster (host:port); empty = a single Redis at REDIS_URL. */
+  redisClusterNodes: { host: string; port: number }[];
+  /** Request streams the queue is split into (spread over the cluster's slots). */
+  streamShards: number;
   streamPrefix: string;
   port: number;
   podName: string;
@@ -60,6 +65,8 @@ function readCommon(env: Env, defaultPort: number): CommonConfig {
   return {
     redisUrl: readUrl(env, "REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
     redisTlsCaFile: readReadableFile(env, "REDIS_TLS_CA_FILE"),
+    redisClusterNodes: readHostList(env, "REDIS_CLUSTER_NODES"),
+    streamShards: readInt(env, "STREAM_SHARDS", 1, 1, 256),
     streamPrefix: readString(
       env,
       "STREAM_PREFIX",

@@ -1,19 +1,56 @@
+import calculateSlot from "cluster-key-slot";
+
+const slotCount = 16_384;
+
+/**
+ * The hash tag of shard `index` of `shards`: the first `<index>.<n>` whose slot falls in the
+ * index-th equal slice of the slot range, so the shards spread over a cluster's masters (which
+ * own contiguous slot ranges) instead of piling onto whichever node CRC16 happens to favour.
+ */
+export function shardTag(index: number, shards: number): string {
+  const low = Math.floor((index * slotCount) / shards);
+  const high = Math.floor(((index + 1) * slotCount) / shards);
+  for (let n = 0; ; n++) {
+    const tag = `${index}.${n}`;
+    const slot = calculateSlot(tag);
+    if (slot >= low && slot < high) return tag;
+  }
+}
+
 /**
  * Every Redis key name of a deployment, built in one place (BullMQ's queue-keys idea): nothing
  * else in the code base concatenates key strings. All keys share `<prefix>:` so several
- * deployments or test runs can live in one Redis.
+ * deployments or test runs can live in one Redis. Every operation touches one key at a time (or
+ * keys of one slot), so each key may live on a different Redis Cluster node.
  */
 export class StreamKeys {
-  /** The consumer group every proxy reads the request stream through. */
+  /** The consumer group every proxy reads the request streams through. */
   readonly group = "proxies";
-  readonly requests: string;
+  /** One request stream per shard; with one shard it is plain `<prefix>:requests`. */
+  readonly requestStreams: readonly string[];
   readonly dead: string;
   readonly fleet: string;
 
-  constructor(readonly prefix: string) {
-    this.requests = `${prefix}:requests`;
+  constructor(
+    readonly prefix: string,
+    readonly shards = 1,
+  ) {
+    this.requestStreams =
+      shards === 1
+        ? [`${prefix}:requests`]
+        : Array.from({ length: shards }, (_, index) => `${prefix}:requests:{${shardTag(index, shards)}}`);
     this.dead = `${prefix}:dead`;
     this.fleet = `${prefix}:fleet`;
+  }
+
+  /** The first (with one shard: the only) request stream. */
+  get requests(): string {
+    return this.requestStreams[0] as string;
+  }
+
+  /** The shard number of a request stream, for metric labels and logs. */
+  shardOf(stream: string): number {
+    return this.requestStreams.indexOf(stream);
   }
 
   /** The reply stream read by one ingress instance. */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import Redis from "ioredis";
+import Redis, { Cluster } from "ioredis";
 import { redactUrl } from "./config-parse.ts";
 import type { Logger } from "./logger.ts";
 
@@ -16,6 +16,8 @@ export interface RedisConnectionOptions {
   url: string;
   /** CA certificate file for rediss:// (otherwise the system's CAs are trusted). */
   tlsCaFile?: string | undefined;
+  /** Redis Cluster seed nodes; credentials and TLS still come from `url`. */
+  clusterNodes?: { host: string; port: number }[];
   role: ConnectionRole;
   /** CLIENT SETNAME, visible in CLIENT LIST: `<service>:<pod>:<purpose>`. */
   name: string;
@@ -28,24 +30,37 @@ export function reconnectDelay(attempt: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-export function createRedis({ url, tlsCaFile, role, name, logger }: RedisConnectionOptions): Redis {
-  const tls = url.startsWith("rediss:") && tlsCaFile ? { tls: { ca: readFileSync(tlsCaFile) } } : {};
-  const redis = new Redis(url, {
-    ...tls,
+export function createRedis({
+  url,
+  tlsCaFile,
+  clusterNodes = [],
+  role,
+  name,
+  logger,
+}: RedisConnectionOptions): Redis {
+  const tls = url.startsWith("rediss:") ? { tls: tlsCaFile ? { ca: readFileSync(tlsCaFile) } : {} } : {};
+  const options = {
     connectionName: name,
-    enableAutoPipelining: role === "commands",
     // While disconnected every command fails at once: the ingress answers 503 instead of letting
     // an offline queue grow without bound, and loops back off and retry on their own.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
-    retryStrategy: reconnectDelay,
     // A hung server must not hang requests: plain commands time out, blocking ones get a grace period.
     commandTimeout: role === "commands" ? 2000 : undefined,
     blockingTimeout: role === "blocking" ? 30_000 : undefined,
     blockingTimeoutGrace: 2000,
-    lazyConnect: false,
-  });
+  };
+  const redis =
+    clusterNodes.length > 0
+      ? createCluster(url, clusterNodes, { ...options, ...tls }, role)
+      : new Redis(url, {
+          ...options,
+          ...tls,
+          enableAutoPipelining: role === "commands",
+          retryStrategy: reconnectDelay,
+          lazyConnect: false,
+        });
   const log = logger.child({ connection: name });
   let healthy = false;
   redis.on("ready", () => {
@@ -60,6 +75,36 @@ export function createRedis({ url, tlsCaFile, role, name, logger }: RedisConnect
   });
   redis.on("end", () => log.debug("redis connection closed"));
   return redis;
+}
+
+/**
+ * A Redis Cluster client behind the same `Redis` type: the services only use commands on one key
+ * (or one slot) at a time, which the Cluster client routes, so the rest of the code does not care.
+ */
+function createCluster(
+  url: string,
+  nodes: { host: string; port: number }[],
+  redisOptions: Record<string, unknown>,
+  role: ConnectionRole,
+): Redis {
+  const parsed = new URL(url);
+  const cluster = new Cluster(nodes, {
+    redisOptions: {
+      ...redisOptions,
+      ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+      ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    },
+    enableAutoPipelining: role === "commands",
+    enableOfflineQueue: false,
+    clusterRetryStrategy: reconnectDelay,
+    // A master that died: find its replacement (or its return) quickly, never wait without bound.
+    retryDelayOnClusterDown: 100,
+    retryDelayOnFailover: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 2000,
+    slotsRefreshInterval: 5000,
+  });
+  return cluster as unknown as Redis;
 }
 
 export function isReady(redis: Redis): boolean {

@@ -1,6 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
 import { ConfigError, loadIngressConfig, loadProxyConfig } from "@rsd/shared";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
+setDefaultTimeout(60_000);
 
 const root = resolve(import.meta.dir, "../..");
 

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { freePort } from "../helpers/ports.ts";
 import { Stack } from "../helpers/stack.ts";
 import { TestUpstream } from "../helpers/upstream.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
+setDefaultTimeout(60_000);
 
 describe("HANDLER=http: the proxy forwards to a real backend through its terminals", () => {
   let upstream: TestUpstream;

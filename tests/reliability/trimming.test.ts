@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { StreamKeys } from "@rsd/shared";
 import { Trimmer } from "../../proxy/src/recovery/trimmer.ts";
 import { TestRedis } from "../helpers/redis-server.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
+setDefaultTimeout(60_000);
 
 describe("trimming the request stream", () => {
   let redis: TestRedis;
@@ -26,19 +29,19 @@ describe("trimming the request stream", () => {
     await client.xack(keys.requests, keys.group, ...ids.slice(0, 20).filter((id) => !pending.includes(id)));
 
     const trimmer = new Trimmer(client, keys);
-    expect(await trimmer.run()).toBe(ids[7]);
+    expect(await trimmer.trim()).toBe(ids[7]);
     let left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     expect(left).toEqual(ids.slice(7));
 
     // Once #7 is acknowledged the bound moves up to #15, the next pending one.
     await client.xack(keys.requests, keys.group, ids[7]!);
-    expect(await trimmer.run()).toBe(ids[15]);
+    expect(await trimmer.trim()).toBe(ids[15]);
     left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     expect(left).toEqual(ids.slice(15));
 
     // With nothing pending, the undelivered entries (#20…#29) are kept.
     await client.xack(keys.requests, keys.group, ids[15]!);
-    await trimmer.run();
+    await trimmer.trim();
     left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     expect(left).toEqual(ids.slice(20));
   });
@@ -47,7 +50,7 @@ describe("trimming the request stream", () => {
     const client = redis.client();
     const keys = new StreamKeys("nogroup");
     await client.xadd(keys.requests, "*", "n", "1");
-    expect(await new Trimmer(client, keys).run()).toBeUndefined();
+    expect(await new Trimmer(client, keys).trim()).toBeUndefined();
     expect(await client.xlen(keys.requests)).toBe(1);
   });
 });

@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
 import { Stack } from "../helpers/stack.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
+setDefaultTimeout(60_000);
 
 const inlineKey = `inline-${crypto.randomUUID()}`;
 const fileKey = `from-file-${crypto.randomUUID()}`;

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import fc from "fast-check";
 import { Stack } from "../helpers/stack.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
+setDefaultTimeout(60_000);
 
 /** Statuses the contract allows in the 5xx range; anything else is a bug. */
 const contractFiveHundreds = new Set([502, 503, 504]);

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Socket } from "bun";
 import { Stack } from "../helpers/stack.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
+setDefaultTimeout(60_000);
 
 describe("slow and idle clients", () => {
   let stack: Stack;

@@ -7,31 +7,38 @@ interface Pending {
 }
 
 /**
- * Adds requests to the stream in batches: every XADD asked for in one turn of the event loop
- * leaves in one pipeline (one write), instead of one socket write per HTTP request. Under load
- * that is most of what the ingress spends per request; when idle a batch is a single request
- * and costs one `setImmediate`.
+ * Adds requests to their stream in batches: every XADD asked for in one turn of the event loop
+ * leaves in one pipeline per stream (one write), instead of one socket write per HTTP request.
+ * Under load that is most of what the ingress spends per request; when idle a batch is a single
+ * request and costs one `setImmediate`. One pipeline per stream keeps each batch in one slot, as
+ * Redis Cluster requires.
  */
 export class EnqueueBatcher {
-  private batch: Pending[] = [];
+  private batches = new Map<string, Pending[]>();
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly stream: string,
-  ) {}
+  constructor(private readonly redis: Redis) {}
 
-  add(fields: string[]): Promise<void> {
+  add(stream: string, fields: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.batch.length === 0) setImmediate(() => void this.flush());
-      this.batch.push({ fields, resolve, reject });
+      if (this.batches.size === 0) setImmediate(() => this.flush());
+      let batch = this.batches.get(stream);
+      if (!batch) {
+        batch = [];
+        this.batches.set(stream, batch);
+      }
+      batch.push({ fields, resolve, reject });
     });
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.batch;
-    this.batch = [];
+  private flush(): void {
+    const batches = this.batches;
+    this.batches = new Map();
+    for (const [stream, batch] of batches) void this.send(stream, batch);
+  }
+
+  private async send(stream: string, batch: Pending[]): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const { fields } of batch) pipeline.xadd(this.stream, "*", ...fields);
+    for (const { fields } of batch) pipeline.xadd(stream, "*", ...fields);
     try {
       const results = (await pipeline.exec()) ?? [];
       batch.forEach(({ resolve, reject }, index) => {

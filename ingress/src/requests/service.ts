@@ -62,6 +62,14 @@ export class RequestService {
       );
     }
     if (!isReady(deps.redis)) throw new UnavailableError("Redis is unavailable; retry later", 1);
+    const stream = deps.shedder.pickStream();
+    if (stream === undefined) {
+      deps.metrics.shed.inc();
+      throw new UnavailableError(
+        "every queue shard is full or unreachable; retry later",
+        deps.shedder.retryAfterS,
+      );
+    }
 
     const now = Date.now();
     const message: RequestMessage = {
@@ -98,13 +106,13 @@ export class RequestService {
     }
 
     if (input.async) {
-      await this.enqueue(message, input.idempotencyKey);
+      await this.enqueue(stream, message, input.idempotencyKey);
       return { kind: "accepted", id: message.id };
     }
     // Wait first, then enqueue without awaiting it: the wait is bounded by the deadline sweep even
     // if Redis hangs, and a failed enqueue ends the wait at once with 503.
     const wait = deps.pending.wait(message.id, message.deadline);
-    this.enqueue(message, input.idempotencyKey).catch(() => deps.pending.unavailable(message.id));
+    this.enqueue(stream, message, input.idempotencyKey).catch(() => deps.pending.unavailable(message.id));
     const outcome = await wait;
     if (outcome.kind === "reply")
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
@@ -123,11 +131,15 @@ export class RequestService {
     return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };
   }
 
-  private async enqueue(message: RequestMessage, idempotencyKey: string | undefined): Promise<void> {
+  private async enqueue(
+    stream: string,
+    message: RequestMessage,
+    idempotencyKey: string | undefined,
+  ): Promise<void> {
     try {
-      await this.deps.enqueuer.add(encodeRequest(message));
+      await this.deps.enqueuer.add(stream, encodeRequest(message));
     } catch (error) {
-      this.deps.logger.warn("enqueue failed", { requestId: message.id, error });
+      this.deps.logger.debug("enqueue failed", { requestId: message.id, error });
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
       if (idempotencyKey) await this.deps.idempotency.release(idempotencyKey).catch(() => {});
       throw new UnavailableError("Redis is unavailable; retry later", 1);

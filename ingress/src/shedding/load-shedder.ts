@@ -1,18 +1,23 @@
-import type { StreamStats } from "@rsd/shared";
+import type { StreamKeys, StreamStats } from "@rsd/shared";
 
 /**
- * Decides, without touching Redis, whether to refuse a request: the request stream's lag is
- * read by a periodic task (every ~100 ms, not per request) and compared to MAX_QUEUE_DEPTH.
- * Refusing at the door keeps the queue short enough that accepted requests meet their deadline.
+ * Decides, without touching Redis, whether to refuse a request and which request stream (shard)
+ * takes it. The streams' lag is read by a periodic task (every ~100 ms, not per request):
+ * - over MAX_QUEUE_DEPTH in total → shed (503 + Retry-After): refusing at the door keeps the queue
+ *   short enough that accepted requests meet their deadline;
+ * - otherwise round robin over the shards, skipping one whose lag is over its share of
+ *   MAX_QUEUE_DEPTH or whose Redis node did not answer the last poll.
  */
 export class LoadShedder {
-  /** A lag snapshot older than this is not trusted for shedding (the poll is failing). */
+  /** A lag snapshot older than this is not trusted (the poll is failing). */
   private static readonly staleAfterMs = 2000;
   /** The poll refreshes the lag ten times a second: one second is plenty for a client to back off. */
   readonly retryAfterS = 1;
+  private next = 0;
 
   constructor(
     private readonly stats: StreamStats,
+    private readonly keys: StreamKeys,
     private readonly maxQueueDepth: number,
   ) {}
 
@@ -22,8 +27,28 @@ export class LoadShedder {
 
   /** The lag that triggered shedding, or undefined when the request may go in. */
   overloadedBy(now = Date.now()): number | undefined {
-    const snapshot = this.stats.latest;
-    if (!this.enabled || !snapshot || now - snapshot.readAt > LoadShedder.staleAfterMs) return undefined;
+    const snapshot = this.fresh(now);
+    if (!this.enabled || !snapshot) return undefined;
     return snapshot.lag > this.maxQueueDepth ? snapshot.lag : undefined;
+  }
+
+  /** The request stream for the next request, or undefined when no shard can take it now. */
+  pickStream(now = Date.now()): string | undefined {
+    const streams = this.keys.requestStreams;
+    if (streams.length === 1) return streams[0];
+    const shards = this.fresh(now)?.shards;
+    const share = this.maxQueueDepth / streams.length;
+    for (let tried = 0; tried < streams.length; tried++) {
+      const index = this.next++ % streams.length;
+      const shard = shards?.[index];
+      if (shard && (!shard.reachable || (this.enabled && shard.lag > share))) continue;
+      return streams[index];
+    }
+    return undefined;
+  }
+
+  private fresh(now: number) {
+    const snapshot = this.stats.latest;
+    return snapshot && now - snapshot.readAt <= LoadShedder.staleAfterMs ? snapshot : undefined;
   }
 }

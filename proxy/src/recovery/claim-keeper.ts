@@ -1,5 +1,6 @@
 import type { StreamKeys } from "@rsd/shared";
 import type Redis from "ioredis";
+import { type EntryRef, idsByStream } from "../entry-ref.ts";
 
 /**
  * Keeps the claim on running work fresh: every third of CLAIM_IDLE_MS it re-claims the entries
@@ -11,12 +12,12 @@ export class ClaimKeeper {
     private readonly redis: Redis,
     private readonly keys: StreamKeys,
     private readonly consumer: string,
-    private readonly heldIds: () => string[],
+    private readonly held: () => EntryRef[],
   ) {}
 
   async refresh(): Promise<void> {
-    const ids = this.heldIds();
-    if (ids.length === 0) return;
-    await this.redis.xclaim(this.keys.requests, this.keys.group, this.consumer, 0, ...ids, "JUSTID");
+    for (const [stream, ids] of idsByStream(this.held())) {
+      await this.redis.xclaim(stream, this.keys.group, this.consumer, 0, ...ids, "JUSTID");
+    }
   }
 }

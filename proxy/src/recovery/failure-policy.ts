@@ -1,5 +1,6 @@
 import { type Logger, type ReplyMessage, type RequestMessage, type StreamKeys, traceIdOf } from "@rsd/shared";
 import type Redis from "ioredis";
+import { type EntryRef, refKey } from "../entry-ref.ts";
 import { UnrecoverableError } from "../handlers/handler.ts";
 import type { ProxyMetrics } from "../metrics.ts";
 import type { ReplyWriter } from "../reply-writer.ts";
@@ -14,7 +15,7 @@ import { requeue } from "./requeue.ts";
 export class FailurePolicy {
   private readonly backoffs = new Map<
     string,
-    { timer: ReturnType<typeof setTimeout>; run: () => Promise<void> }
+    { entry: EntryRef; timer: ReturnType<typeof setTimeout>; run: () => Promise<void> }
   >();
 
   constructor(
@@ -28,15 +29,15 @@ export class FailurePolicy {
   ) {}
 
   /** Entries waiting out their backoff (still pending for this consumer: their claim is kept fresh). */
-  get waitingIds(): string[] {
-    return [...this.backoffs.keys()];
+  get waiting(): EntryRef[] {
+    return [...this.backoffs.values()].map(({ entry }) => entry);
   }
 
   /** An attempt failed with `error`. */
-  failed(entryId: string, message: RequestMessage, error: unknown, pod: string): void {
+  failed(entry: EntryRef, message: RequestMessage, error: unknown, pod: string): void {
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof UnrecoverableError || message.attempt >= this.maxDeliveries) {
-      this.deadLetter(entryId, message, reason, pod);
+      this.deadLetter(entry, message, reason, pod);
       return;
     }
     this.metrics.processed.inc({ outcome: "error" });
@@ -48,15 +49,16 @@ export class FailurePolicy {
     });
     const delay = Math.round(20 * message.attempt * (0.5 + Math.random()));
     const run = async () => {
-      this.backoffs.delete(entryId);
-      await this.retry(entryId, message);
+      this.backoffs.delete(key);
+      await this.retry(entry, message);
     };
-    this.backoffs.set(entryId, { timer: setTimeout(() => void run(), delay), run });
+    const key = refKey(entry);
+    this.backoffs.set(key, { entry, timer: setTimeout(() => void run(), delay), run });
   }
 
   /** The deadline passed before or during processing: answer `expired`, never retry. */
   expired(
-    entryId: string,
+    entry: EntryRef,
     message: RequestMessage,
     pod: string,
     terminal: number,
@@ -64,7 +66,7 @@ export class FailurePolicy {
   ): void {
     this.metrics.processed.inc({ outcome: "expired" });
     this.writer.write({
-      entryId,
+      entry,
       replyTo: message.replyTo,
       resultTtlS: message.resultTtlS,
       reply: {
@@ -79,7 +81,7 @@ export class FailurePolicy {
     });
   }
 
-  deadLetter(entryId: string, message: RequestMessage, reason: string, pod: string): void {
+  deadLetter(entry: EntryRef, message: RequestMessage, reason: string, pod: string): void {
     this.metrics.processed.inc({ outcome: "dead" });
     this.logger.warn("request dead-lettered", {
       traceId: traceIdOf(message.traceparent),
@@ -97,7 +99,7 @@ export class FailurePolicy {
       processingMs: 0,
     };
     this.writer.write({
-      entryId,
+      entry,
       replyTo: message.replyTo,
       resultTtlS: message.resultTtlS,
       reply,
@@ -105,7 +107,7 @@ export class FailurePolicy {
         "id",
         message.id,
         "entry",
-        entryId,
+        entry.id,
         "attempts",
         String(message.attempt),
         "error",
@@ -125,10 +127,11 @@ export class FailurePolicy {
     await Promise.all(waiting.map(({ run }) => run()));
   }
 
-  private async retry(entryId: string, message: RequestMessage): Promise<void> {
+  private async retry(entry: EntryRef, message: RequestMessage): Promise<void> {
     try {
-      const moved = await requeue(this.redis, this.keys, this.consumer, entryId, message);
-      if (!moved) this.logger.debug("retry skipped: entry was reclaimed by another consumer", { entryId });
+      const moved = await requeue(this.redis, this.keys, this.consumer, entry, message);
+      if (!moved)
+        this.logger.debug("retry skipped: entry was reclaimed by another consumer", { entryId: entry.id });
     } catch (error) {
       // Redis is away: the entry stays pending for this consumer and the reclaimer retries it later.
       this.logger.warn("requeue failed; the reclaimer will pick the request up", {

@@ -1,5 +1,6 @@
 import { decodeRequest, type Logger, MalformedMessageError, type StreamKeys } from "@rsd/shared";
 import type Redis from "ioredis";
+import type { EntryRef } from "../entry-ref.ts";
 import type { ProxyMetrics } from "../metrics.ts";
 import type { ReplyWriter } from "../reply-writer.ts";
 import type { FailurePolicy } from "./failure-policy.ts";
@@ -29,12 +30,25 @@ export class Reclaimer {
     private readonly logger: Logger,
   ) {}
 
-  /** One round: claim idle entries page by page (bounded), then now and then forget dead consumers. */
+  /** One round over every shard: claim idle entries page by page (bounded), now and then forget dead consumers. */
   async run(): Promise<void> {
+    const forget = ++this.rounds % 10 === 0;
+    for (const stream of this.keys.requestStreams) {
+      try {
+        await this.reclaimFrom(stream);
+        if (forget) await this.forgetDeadConsumers(stream);
+      } catch (error) {
+        // One unreachable shard must not stop the others' recovery.
+        this.logger.warn("reclaiming failed", { stream, error });
+      }
+    }
+  }
+
+  private async reclaimFrom(stream: string): Promise<void> {
     let cursor = "0-0";
     for (let page = 0; page < 10; page++) {
       const [next, entries, deleted = []] = (await this.redis.xautoclaim(
-        this.keys.requests,
+        stream,
         this.keys.group,
         this.consumer,
         this.claimIdleMs,
@@ -42,39 +56,39 @@ export class Reclaimer {
         "COUNT",
         100,
       )) as AutoClaimReply;
-      for (const entry of entries) if (entry) this.recover(entry);
+      for (const entry of entries) if (entry) this.recover(stream, entry);
       // Pending entries whose data is gone (trimmed or deleted) can only be acknowledged.
-      if (deleted.length > 0) await this.redis.xack(this.keys.requests, this.keys.group, ...deleted);
+      if (deleted.length > 0) await this.redis.xack(stream, this.keys.group, ...deleted);
       cursor = next;
       if (cursor === "0-0") break;
     }
-    if (++this.rounds % 10 === 0) await this.forgetDeadConsumers();
   }
 
   /** An entry of a consumer that stopped: the attempt it was on counts as failed. */
-  recover([entryId, fields]: StreamEntry): void {
+  recover(stream: string, [entryId, fields]: StreamEntry): void {
     this.metrics.reclaimed.inc();
+    const entry: EntryRef = { stream, id: entryId };
     if (!fields) {
       // The entry's data is gone (deleted); only its pending record is left to acknowledge.
-      void this.redis.xack(this.keys.requests, this.keys.group, entryId).catch(() => {});
+      void this.redis.xack(stream, this.keys.group, entryId).catch(() => {});
       return;
     }
     try {
       const message = decodeRequest(fields);
       if (Date.now() >= message.deadline) {
-        this.policy.expired(entryId, message, this.consumer, -1, 0);
+        this.policy.expired(entry, message, this.consumer, -1, 0);
         return;
       }
       this.logger.info("reclaimed request of a stopped consumer", {
         requestId: message.id,
         attempt: message.attempt,
       });
-      this.policy.failed(entryId, message, new Error("the proxy processing it stopped"), this.consumer);
+      this.policy.failed(entry, message, new Error("the proxy processing it stopped"), this.consumer);
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
       this.logger.warn("malformed entry acknowledged and dropped", { entryId, error });
       this.writer.write({
-        entryId,
+        entry,
         replyTo: "",
         resultTtlS: 0,
         reply: { id: "", status: "failed", pod: this.consumer, terminal: -1, queuedMs: 0, processingMs: 0 },
@@ -88,7 +102,7 @@ export class Reclaimer {
    * gone), so XINFO CONSUMERS stays readable. A live consumer that is removed by mistake is
    * recreated by its next XREADGROUP.
    */
-  private async forgetDeadConsumers(): Promise<void> {
+  private async forgetDeadConsumers(stream: string): Promise<void> {
     const goneAfterMs = Math.max(60_000, 10 * this.claimIdleMs);
     const consumers = (await this.redis.xinfo(
       "CONSUMERS",
@@ -100,8 +114,8 @@ export class Reclaimer {
       for (let index = 0; index + 1 < info.length; index += 2) record[String(info[index])] = info[index + 1];
       const name = String(record.name);
       if (name === this.consumer || Number(record.pending) > 0 || Number(record.idle) < goneAfterMs) continue;
-      await this.redis.xgroup("DELCONSUMER", this.keys.requests, this.keys.group, name);
-      this.logger.info("removed a gone consumer", { consumer: name });
+      await this.redis.xgroup("DELCONSUMER", stream, this.keys.group, name);
+      this.logger.info("removed a gone consumer", { stream, consumer: name });
     }
   }
 }

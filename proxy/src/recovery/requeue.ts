@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { encodeRequest, type RequestMessage, type StreamKeys } from "@rsd/shared";
 import type { Redis, Result } from "ioredis";
+import type { EntryRef } from "../entry-ref.ts";
 
 const requeueScript = readFileSync(new URL("../scripts/requeue.lua", import.meta.url), "utf8");
 
@@ -29,10 +30,11 @@ export async function requeue(
   redis: Redis,
   keys: StreamKeys,
   consumer: string,
-  entryId: string,
+  entry: EntryRef,
   message: RequestMessage,
 ): Promise<boolean> {
   const next = { ...message, attempt: message.attempt + 1 };
-  const id = await redis.rsdRequeue(keys.requests, keys.group, consumer, entryId, ...encodeRequest(next));
+  // Back onto the same stream (shard): one key, so the script is atomic on Redis Cluster too.
+  const id = await redis.rsdRequeue(entry.stream, keys.group, consumer, entry.id, ...encodeRequest(next));
   return id !== null;
 }

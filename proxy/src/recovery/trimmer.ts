@@ -21,9 +21,14 @@ export class Trimmer {
     private readonly keys: StreamKeys,
   ) {}
 
-  /** The MINID used, or undefined when there was nothing to do. */
-  async run(): Promise<string | undefined> {
-    const groups = (await this.redis.xinfo("GROUPS", this.keys.requests).catch(() => [])) as unknown[][];
+  /** Trims every shard; one that cannot be reached is skipped until the next round. */
+  async run(): Promise<void> {
+    for (const stream of this.keys.requestStreams) await this.trim(stream).catch(() => undefined);
+  }
+
+  /** The MINID used on `stream`, or undefined when there was nothing to do. */
+  async trim(stream: string = this.keys.requests): Promise<string | undefined> {
+    const groups = (await this.redis.xinfo("GROUPS", stream).catch(() => [])) as unknown[][];
     const group = groups
       .map((info) => {
         const record: Record<string, unknown> = {};
