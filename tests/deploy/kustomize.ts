@@ -18,6 +18,13 @@ export const KEDA_COMPONENT = "components/keda-proxy-autoscaling";
 /** Overlays whose credentials come from files that are never committed. */
 export const SECRET_OVERLAYS = ["staging", "prod"] as const;
 export const SECRET_FILES = ["redis.env", "grafana.env"] as const;
+/** The keys of the redis-auth Secret: one password per Redis ACL user (kustomize/base/redis/users.acl.template). */
+export const REDIS_PASSWORD_KEYS = [
+  "REDIS_ADMIN_PASSWORD",
+  "REDIS_INGRESS_PASSWORD",
+  "REDIS_PROXY_PASSWORD",
+  "REDIS_EXPORTER_PASSWORD",
+] as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are arbitrary JSON; the tests check them field by field.
 export type K8sObject = any;
@@ -40,7 +47,10 @@ export function kustomizeCopy(): string {
   cpSync(KUSTOMIZE, copy, { recursive: true, filter: (source) => !isLocalSecret(source) });
   for (const overlay of SECRET_OVERLAYS) {
     const dir = join(copy, "overlays", overlay, "secrets");
-    writeFileSync(join(dir, "redis.env"), "REDIS_PASSWORD=0123456789abcdef0123456789abcdef\n");
+    writeFileSync(
+      join(dir, "redis.env"),
+      REDIS_PASSWORD_KEYS.map((key, index) => `${key}=${index}123456789abcdef0123456789abcdef\n`).join(""),
+    );
     writeFileSync(join(dir, "grafana.env"), "GF_SECURITY_ADMIN_PASSWORD=test-only\n");
   }
   // What docs/deploy.md tells a user to write to turn the component on.

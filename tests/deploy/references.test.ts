@@ -191,7 +191,8 @@ for (const variant of VARIANTS) {
         const deployment = get(objects(), "Deployment", service, APP);
         const c = container(deployment, service);
         const env = effectiveEnv(objects(), APP, c);
-        const allowedNames = new Set([...contractVars(service), "REDIS_PASSWORD"]);
+        // REDIS_USERNAME: for KEDA's scaler only (the KEDA component adds it to the proxy).
+        const allowedNames = new Set([...contractVars(service), "REDIS_PASSWORD", "REDIS_USERNAME"]);
         expect([...env.keys()].filter((k) => !allowedNames.has(k))).toEqual([]);
         expect(requiredVars(service, "kubernetes").filter((k) => !env.has(k))).toEqual([]);
         // Every ConfigMap key is a contract variable (no typo'd names that would be silently ignored).
@@ -209,7 +210,9 @@ for (const variant of VARIANTS) {
         expect(password?.kind).toBe("Secret");
         get(objects(), "Secret", password!.name, APP);
         const url = env.get("REDIS_URL")?.value ?? "";
-        expect(url).toMatch(/^rediss?:\/\/(\w*):\$\(REDIS_PASSWORD\)@redis:6379$/);
+        // Its own Redis ACL user, with that user's password from the Secret.
+        expect(url).toMatch(new RegExp(`^rediss?://${service}:\\$\\(REDIS_PASSWORD\\)@redis:6379$`));
+        expect(password?.key).toBe(`REDIS_${service.toUpperCase()}_PASSWORD`);
         // $(VAR) only expands when VAR is defined earlier in the list.
         const names = (c.env ?? []).map((e: { name: string }) => e.name);
         for (const ref of dependentRefs(url))
@@ -224,8 +227,11 @@ for (const variant of VARIANTS) {
         effectiveEnv(objects(), APP, container(get(objects(), "Deployment", s, APP), s)),
       );
       for (const key of ["STREAM_PREFIX", "MAX_TIMEOUT_MS", "REDIS_URL"]) {
-        expect(envs[0]!.get(key)?.value).toBeString();
-        expect(envs[0]!.get(key)?.value).toBe(envs[1]!.get(key)?.value as string);
+        // The same Redis; each service as its own ACL user.
+        const value = (env: (typeof envs)[number]) =>
+          env.get(key)?.value?.replace(/^(rediss?:\/\/)\w*:/, "$1:");
+        expect(value(envs[0]!)).toBeString();
+        expect(value(envs[0]!)).toBe(value(envs[1]!) as string);
       }
     });
 

@@ -10,6 +10,7 @@ import {
   type K8sObject,
   KUSTOMIZE,
   OVERLAYS,
+  REDIS_PASSWORD_KEYS,
   render,
   VARIANTS,
   workloads,
@@ -161,10 +162,12 @@ for (const variant of VARIANTS) {
           expect(bytes(c.resources.requests.memory)).toBeLessThanOrEqual(bytes(c.resources.limits.memory));
           for (const port of c.ports ?? [])
             expect({ where, name: port.name }).toEqual({ where, name: expect.any(String) });
+          // Init containers run to completion before the pod starts: Kubernetes allows them no probes.
+          const runsToCompletion = (podSpec(w).initContainers ?? []).includes(c);
           expect({ where, liveness: !!c.livenessProbe, readiness: !!c.readinessProbe }).toEqual({
             where,
-            liveness: true,
-            readiness: true,
+            liveness: !runsToCompletion,
+            readiness: !runsToCompletion,
           });
         }
       }
@@ -226,15 +229,43 @@ describe("Redis keeps the queue", () => {
       expect(args.indexOf("--maxmemory")).toBeGreaterThan(0);
       // Redis refuses writes at maxmemory; the kernel must not kill it first.
       expect(bytes(maxmemory)).toBeLessThan(bytes(redis.resources.limits.memory) * 0.8);
-      expect(args[args.indexOf("--requirepass") + 1]).toBe("$(REDIS_PASSWORD)");
-      expect(
-        redis.env.find((e: { name: string }) => e.name === "REDIS_PASSWORD").valueFrom.secretKeyRef,
-      ).toBeDefined();
+      // Users, not one password: the ACL file the init container renders from the Secret.
+      expect(args).not.toContain("--requirepass");
+      const aclFile = args[args.indexOf("--aclfile") + 1]!;
+      const renderAcl = podSpec(statefulSet).initContainers.find(
+        (c: { name: string }) => c.name === "render-acl",
+      );
+      expect(renderAcl.command).toEqual([
+        "sh",
+        "/etc/redis/render-acl.sh",
+        "/etc/redis/users.acl.template",
+        aclFile,
+      ]);
+      expect(renderAcl.image).toBe(redis.image);
+      // The generated Secret carries a content hash in its name.
+      const redisAuth = expect.stringMatching(/^redis-auth(-[a-z0-9]+)?$/);
+      const secretKey = (c: K8sObject, name: string) =>
+        c.env.find((e: { name: string }) => e.name === name)?.valueFrom?.secretKeyRef;
+      for (const key of REDIS_PASSWORD_KEYS)
+        expect(secretKey(renderAcl, key)).toEqual({ name: redisAuth, key });
+      // The rendered file is on a memory volume that only the init container may write.
+      const aclMount = (c: K8sObject) =>
+        c.volumeMounts.find((m: { mountPath: string }) => aclFile.startsWith(`${m.mountPath}/`));
+      expect(aclMount(redis).readOnly).toBe(true);
+      const aclVolume = statefulSet.spec.template.spec.volumes.find(
+        (v: { name: string }) => v.name === aclMount(renderAcl).name,
+      );
+      expect(aclVolume.emptyDir.medium).toBe("Memory");
+      // Probes and operators use redis-cli as admin; the exporter has its own user.
+      expect(secretKey(redis, "REDISCLI_AUTH")).toEqual({ name: redisAuth, key: "REDIS_ADMIN_PASSWORD" });
+      expect(redis.readinessProbe.exec.command.join(" ")).toContain("redis-cli --user admin ping");
       const exporter = container(statefulSet, "redis-exporter");
       expect(exporter.image).toStartWith("oliver006/redis_exporter:");
-      expect(
-        exporter.env.find((e: { name: string }) => e.name === "REDIS_PASSWORD").valueFrom.secretKeyRef,
-      ).toEqual(redis.env.find((e: { name: string }) => e.name === "REDIS_PASSWORD").valueFrom.secretKeyRef);
+      expect(exporter.env.find((e: { name: string }) => e.name === "REDIS_USER").value).toBe("exporter");
+      expect(secretKey(exporter, "REDIS_PASSWORD")).toEqual({
+        name: redisAuth,
+        key: "REDIS_EXPORTER_PASSWORD",
+      });
       expect(redis.image).toMatch(/^redis:(7|8)\./);
     });
   }
