@@ -41,6 +41,8 @@ export function createRedis({
   const tls = url.startsWith("rediss:") ? { tls: tlsCaFile ? { ca: readFileSync(tlsCaFile) } : {} } : {};
   const options = {
     connectionName: name,
+    // CLIENT SETINFO is refused by least-privilege ACL users on some Redis versions; we need none of it.
+    disableClientInfo: true,
     // While disconnected every command fails at once: the ingress answers 503 instead of letting
     // an offline queue grow without bound, and loops back off and retry on their own.
     enableOfflineQueue: false,
