@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
-  createRedis,
+  connectRedis,
   createRegistry,
   healthPlugin,
   type IngressConfig,
@@ -38,22 +38,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
-  const redis = createRedis({
-    url: config.redisUrl,
-    tlsCaFile: config.redisTlsCaFile,
-    clusterNodes: config.redisClusterNodes,
-    role: "commands",
-    name: `ingress:${ingressId}:commands`,
-    logger,
-  });
-  const replyConnection = createRedis({
-    url: config.redisUrl,
-    tlsCaFile: config.redisTlsCaFile,
-    clusterNodes: config.redisClusterNodes,
-    role: "blocking",
-    name: `ingress:${ingressId}:replies`,
-    logger,
-  });
+  const redis = connectRedis(config, "commands", `ingress:${ingressId}:commands`, logger);
+  const replyConnection = connectRedis(config, "blocking", `ingress:${ingressId}:replies`, logger);
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
   const pending = new PendingReplies();

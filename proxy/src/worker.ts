@@ -1,5 +1,5 @@
 import {
-  createRedis,
+  connectRedis,
   createRegistry,
   healthPlugin,
   isReady,
@@ -30,24 +30,10 @@ import { TerminalRunner } from "./terminal-runner.ts";
 export function createWorker(config: ProxyConfig, logger: Logger) {
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
   const consumerName = config.podName;
-  const redis = createRedis({
-    url: config.redisUrl,
-    tlsCaFile: config.redisTlsCaFile,
-    clusterNodes: config.redisClusterNodes,
-    role: "commands",
-    name: `proxy:${consumerName}:commands`,
-    logger,
-  });
+  const redis = connectRedis(config, "commands", `proxy:${consumerName}:commands`, logger);
   // One blocking connection per request stream: a blocked connection holds up everything behind it.
   const readers = keys.requestStreams.map((_, shard) =>
-    createRedis({
-      url: config.redisUrl,
-      tlsCaFile: config.redisTlsCaFile,
-      clusterNodes: config.redisClusterNodes,
-      role: "blocking",
-      name: `proxy:${consumerName}:reader:${shard}`,
-      logger,
-    }),
+    connectRedis(config, "blocking", `proxy:${consumerName}:reader:${shard}`, logger),
   );
   defineScripts(redis);
 

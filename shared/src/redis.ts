@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import Redis, { Cluster } from "ioredis";
+import type { CommonConfig } from "./config.ts";
 import { redactUrl } from "./config-parse.ts";
 import type { Logger } from "./logger.ts";
 
@@ -77,6 +78,23 @@ export function createRedis({
   });
   redis.on("end", () => log.debug("redis connection closed"));
   return redis;
+}
+
+/** A connection configured from the services' common configuration (URL, TLS CA, cluster seeds). */
+export function connectRedis(
+  config: Pick<CommonConfig, "redisUrl" | "redisTlsCaFile" | "redisClusterNodes">,
+  role: ConnectionRole,
+  name: string,
+  logger: Logger,
+): Redis {
+  return createRedis({
+    url: config.redisUrl,
+    tlsCaFile: config.redisTlsCaFile,
+    clusterNodes: config.redisClusterNodes,
+    role,
+    name,
+    logger,
+  });
 }
 
 /**
