@@ -12,7 +12,12 @@ export const COMMON_VARS = [
   "POD_NAME",
   "LOG_LEVEL",
   "MAX_TIMEOUT_MS",
+  // Redis Cluster (optional): the Cluster client's seed nodes and the number of request streams.
+  "REDIS_CLUSTER_NODES",
+  "STREAM_SHARDS",
 ] as const;
+/** Contract variables with a default a deployment may rely on. */
+const OPTIONAL_VARS = new Set(["UPSTREAM_URL", "REDIS_CLUSTER_NODES", "STREAM_SHARDS"]);
 export const INGRESS_VARS = [
   "REQUEST_TIMEOUT_MS",
   "MAX_QUEUE_DEPTH",
@@ -37,13 +42,14 @@ export function contractVars(service: Service): Set<string> {
 }
 
 /**
- * What a deployment must set explicitly. UPSTREAM_URL only matters with HANDLER=http; POD_NAME is
+ * What a deployment must set explicitly. UPSTREAM_URL only matters with HANDLER=http, the cluster
+ * variables only with a Redis Cluster; POD_NAME is
  * required in Kubernetes (the consumer name must follow the pod) and deliberately left to the
  * hostname fallback in Compose, where it is unique per replica.
  */
 export function requiredVars(service: Service, where: "kubernetes" | "compose"): string[] {
   return [...contractVars(service)].filter(
-    (name) => name !== "UPSTREAM_URL" && !(where === "compose" && name === "POD_NAME"),
+    (name) => !OPTIONAL_VARS.has(name) && !(where === "compose" && name === "POD_NAME"),
   );
 }
 

@@ -3,7 +3,7 @@
  * temporary folder first so the tests can add what a user adds by hand (throwaway staging/prod secret
  * files) and the optional component on top of prod, without touching the work tree.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -11,10 +11,16 @@ import { parseAllDocuments } from "yaml";
 export const REPO = resolve(import.meta.dir, "../..");
 export const KUSTOMIZE = join(REPO, "kustomize");
 export const OVERLAYS = ["local", "staging", "prod"] as const;
-/** Every rendering the tests check: the three overlays and prod with the KEDA component. */
-export const VARIANTS = [...OVERLAYS, "prod-keda"] as const;
+/** Renderings with the Redis Cluster component on, as docs/deploy.md tells a user to turn it on. */
+export const CLUSTER_VARIANTS = ["prod-cluster", "local-cluster"] as const;
+/** Every rendering the tests check: the three overlays, prod with the KEDA component, and the cluster ones. */
+export const VARIANTS = [...OVERLAYS, "prod-keda", ...CLUSTER_VARIANTS] as const;
 export type Variant = (typeof VARIANTS)[number];
 export const KEDA_COMPONENT = "components/keda-proxy-autoscaling";
+export const CLUSTER_COMPONENT = "components/redis-cluster";
+export const isCluster = (variant: Variant) => (CLUSTER_VARIANTS as readonly string[]).includes(variant);
+/** The Redis workload (and its Service and NetworkPolicy) of a variant. */
+export const redisName = (variant: Variant) => (isCluster(variant) ? "redis-cluster" : "redis");
 /** Overlays whose credentials come from files that are never committed. */
 export const SECRET_OVERLAYS = ["staging", "prod"] as const;
 export const SECRET_FILES = ["redis.env", "grafana.env"] as const;
@@ -66,6 +72,25 @@ export function kustomizeCopy(): string {
       `  - ../../${KEDA_COMPONENT}`,
       "",
     ].join("\n"),
+  );
+  // prod with its commented `components:` line for the cluster turned on (docs/deploy.md), and local
+  // with the component added: both keep their own patches, which must still apply.
+  const prodCluster = join(copy, "overlays", "prod-cluster");
+  cpSync(join(copy, "overlays", "prod"), prodCluster, { recursive: true });
+  const prodText = readFileSync(join(prodCluster, "kustomization.yaml"), "utf8");
+  const commented = `# components:\n#   - ../../${CLUSTER_COMPONENT}\n`;
+  if (!prodText.includes(commented))
+    throw new Error(`overlays/prod/kustomization.yaml lost its commented line for ${CLUSTER_COMPONENT}`);
+  writeFileSync(
+    join(prodCluster, "kustomization.yaml"),
+    prodText.replace(commented, `components:\n  - ../../${CLUSTER_COMPONENT}\n`),
+  );
+  const localCluster = join(copy, "overlays", "local-cluster");
+  cpSync(join(copy, "overlays", "local"), localCluster, { recursive: true });
+  const localText = readFileSync(join(localCluster, "kustomization.yaml"), "utf8");
+  writeFileSync(
+    join(localCluster, "kustomization.yaml"),
+    `${localText}components:\n  - ../../${CLUSTER_COMPONENT}\n`,
   );
   workspace = copy;
   return copy;
@@ -145,3 +170,5 @@ export function generated(
 
 export const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 export const workloads = (objects: K8sObject[]) => objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
+/** Jobs: pods that run to completion (no probes, no selector of their own in the manifest). */
+export const jobs = (objects: K8sObject[]) => objects.filter((o) => o.kind === "Job");

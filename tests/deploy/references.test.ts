@@ -11,7 +11,7 @@ import {
   SERVICE_PORT,
   type Service,
 } from "./contract.ts";
-import { find, get, type K8sObject, render, VARIANTS, workloads } from "./kustomize.ts";
+import { find, get, isCluster, type K8sObject, redisName, render, VARIANTS, workloads } from "./kustomize.ts";
 import { container, containers, dependentRefs, effectiveEnv, podSpec } from "./pods.ts";
 import { allowed, type Pod, podsOf, selects } from "./selectors.ts";
 
@@ -22,6 +22,9 @@ const SERVICES: Service[] = ["ingress", "proxy"];
 for (const variant of VARIANTS) {
   describe(`overlays/${variant}: cross-references`, () => {
     const objects = () => render(variant);
+    // The single Redis, or the Redis Cluster (its StatefulSet, Services and policy) that replaces it.
+    const redis = redisName(variant);
+    const cluster = isCluster(variant);
 
     test("every Service selects the pods of its own workload, and its target ports exist there", () => {
       const services = objects().filter((o) => o.kind === "Service");
@@ -30,7 +33,7 @@ for (const variant of VARIANTS) {
         `${MONITORING}/prometheus`,
         `${APP}/ingress`,
         `${APP}/proxy`,
-        `${APP}/redis`,
+        ...(cluster ? [`${APP}/redis-cluster`, `${APP}/redis-cluster-headless`] : [`${APP}/redis`]),
       ]);
       for (const service of services) {
         const selected = workloads(objects()).filter(
@@ -39,9 +42,10 @@ for (const variant of VARIANTS) {
             Object.keys(service.spec.selector ?? {}).length > 0 &&
             selects({ matchLabels: service.spec.selector }, w.spec.template.metadata.labels),
         );
+        // A StatefulSet's headless (governing) Service selects the same pods as its ClusterIP one.
         expect({ service: service.metadata.name, selects: selected.map((w) => w.metadata.name) }).toEqual({
           service: service.metadata.name,
-          selects: [service.metadata.name],
+          selects: [service.metadata.name.replace(/-headless$/, "")],
         });
         const ports = containers(selected[0]!).flatMap((c) => c.ports ?? []);
         for (const port of service.spec.ports) {
@@ -69,25 +73,31 @@ for (const variant of VARIANTS) {
       }
     });
 
-    test("PodDisruptionBudgets select exactly the ingress and proxy pods", () => {
+    test("PodDisruptionBudgets select exactly the ingress and proxy pods (and the Redis Cluster nodes)", () => {
       const budgets = objects().filter((o) => o.kind === "PodDisruptionBudget");
-      expect(budgets.map((b) => b.metadata.name).sort()).toEqual(["ingress", "proxy"]);
+      expect(budgets.map((b) => b.metadata.name).sort()).toEqual(
+        cluster ? ["ingress", "proxy", "redis-cluster"] : ["ingress", "proxy"],
+      );
       for (const budget of budgets) {
         const selected = podsOf(objects()).filter(
           (p) => p.namespace === budget.metadata.namespace && selects(budget.spec.selector, p.labels),
         );
-        expect(selected.map((p) => p.owner)).toEqual([`Deployment/${budget.metadata.name}`]);
+        const kind = budget.metadata.name === "redis-cluster" ? "StatefulSet" : "Deployment";
+        expect(selected.map((p) => p.owner)).toEqual([`${kind}/${budget.metadata.name}`]);
       }
     });
 
     test("NetworkPolicy pod selectors select the intended pods and nothing else", () => {
+      const everyPod = ["Deployment/ingress", "Deployment/proxy", `StatefulSet/${redis}`];
+      if (cluster) everyPod.push("Job/redis-cluster-init");
       const expected: Record<string, string[]> = {
-        "default-deny": ["Deployment/ingress", "Deployment/proxy", "StatefulSet/redis"],
-        "allow-dns-egress": ["Deployment/ingress", "Deployment/proxy", "StatefulSet/redis"],
-        redis: ["StatefulSet/redis"],
+        "default-deny": everyPod.sort(),
+        "allow-dns-egress": everyPod.sort(),
+        [redis]: [`StatefulSet/${redis}`],
         ingress: ["Deployment/ingress"],
         proxy: ["Deployment/proxy"],
       };
+      if (cluster) expected["redis-cluster-init"] = ["Job/redis-cluster-init"];
       if (variant === "prod-keda") expected["redis-from-keda"] = ["StatefulSet/redis"];
       const policies = objects().filter((o) => o.kind === "NetworkPolicy");
       const actual = Object.fromEntries(
@@ -114,7 +124,7 @@ for (const variant of VARIANTS) {
       };
       const ingress = pod("Deployment/ingress");
       const proxy = pod("Deployment/proxy");
-      const redis = pod("StatefulSet/redis");
+      const redis = pod(`StatefulSet/${redisName(variant)}`);
       const prometheus = pod("Deployment/prometheus");
       const outsider = (namespace: string, labels: Record<string, string> = {}): Pod => ({
         namespace,
@@ -210,8 +220,10 @@ for (const variant of VARIANTS) {
         expect(password?.kind).toBe("Secret");
         get(objects(), "Secret", password!.name, APP);
         const url = env.get("REDIS_URL")?.value ?? "";
-        // Its own Redis ACL user, with that user's password from the Secret.
-        expect(url).toMatch(new RegExp(`^rediss?://${service}:\\$\\(REDIS_PASSWORD\\)@redis:6379$`));
+        // Its own Redis ACL user, with that user's password from the Secret; the host is the Redis
+        // Service (with a cluster only the scheme, user and password count: REDIS_CLUSTER_NODES).
+        expect(url).toMatch(new RegExp(`^rediss?://${service}:\\$\\(REDIS_PASSWORD\\)@${redis}:6379$`));
+        get(objects(), "Service", redis, APP);
         expect(password?.key).toBe(`REDIS_${service.toUpperCase()}_PASSWORD`);
         // $(VAR) only expands when VAR is defined earlier in the list.
         const names = (c.env ?? []).map((e: { name: string }) => e.name);
@@ -226,7 +238,12 @@ for (const variant of VARIANTS) {
       const envs = SERVICES.map((s) =>
         effectiveEnv(objects(), APP, container(get(objects(), "Deployment", s, APP), s)),
       );
-      for (const key of ["STREAM_PREFIX", "MAX_TIMEOUT_MS", "REDIS_URL"]) {
+      for (const key of [
+        "STREAM_PREFIX",
+        "MAX_TIMEOUT_MS",
+        "REDIS_URL",
+        ...(cluster ? ["REDIS_CLUSTER_NODES", "STREAM_SHARDS"] : []),
+      ]) {
         // The same Redis; each service as its own ACL user.
         const value = (env: (typeof envs)[number]) =>
           env.get(key)?.value?.replace(/^(rediss?:\/\/)\w*:/, "$1:");
@@ -269,7 +286,7 @@ for (const variant of VARIANTS) {
         "ingress",
         "prometheus",
         "proxy",
-        "redis",
+        redis,
       ]);
       for (const w of scraped) {
         const annotations = w.spec.template.metadata.annotations;
@@ -280,9 +297,9 @@ for (const variant of VARIANTS) {
         expect(annotations["prometheus.io/path"]).toBe(METRICS_PATH);
       }
       // The Redis pod is scraped through its exporter sidecar's named port.
-      const redis = get(objects(), "StatefulSet", "redis", APP);
-      expect(redis.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9121");
-      expect(container(redis, "redis-exporter").ports).toEqual([
+      const redisSet = get(objects(), "StatefulSet", redis, APP);
+      expect(redisSet.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9121");
+      expect(container(redisSet, "redis-exporter").ports).toEqual([
         { name: "http-metrics", containerPort: 9121, protocol: "TCP" },
       ]);
     });

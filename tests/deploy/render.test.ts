@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  CLUSTER_COMPONENT,
   KEDA_COMPONENT,
   KUSTOMIZE,
   kustomize,
@@ -69,7 +70,11 @@ describe("kustomization files follow the house style", () => {
   });
 
   test("every overlay and component manifest holds exactly one object", () => {
-    const dirs = [...OVERLAYS.map((o) => join(KUSTOMIZE, "overlays", o)), join(KUSTOMIZE, KEDA_COMPONENT)];
+    const dirs = [
+      ...OVERLAYS.map((o) => join(KUSTOMIZE, "overlays", o)),
+      join(KUSTOMIZE, KEDA_COMPONENT),
+      join(KUSTOMIZE, CLUSTER_COMPONENT),
+    ];
     const base = join(KUSTOMIZE, "base");
     for (const sub of readdirSync(base, { withFileTypes: true })) {
       if (sub.isDirectory()) dirs.push(join(base, sub.name));

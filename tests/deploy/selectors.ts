@@ -3,7 +3,7 @@
  * rendered overlay, without a cluster.
  */
 import type { K8sObject } from "./kustomize.ts";
-import { workloads } from "./kustomize.ts";
+import { jobs, workloads } from "./kustomize.ts";
 
 export type Labels = Record<string, string>;
 export interface LabelSelector {
@@ -45,8 +45,9 @@ export interface Pod {
   owner: string;
 }
 
+/** The pods of every workload and Job (a Job's pods are subject to the same NetworkPolicies). */
 export function podsOf(objects: K8sObject[]): Pod[] {
-  return workloads(objects).map((w) => ({
+  return [...workloads(objects), ...jobs(objects)].map((w) => ({
     namespace: w.metadata.namespace,
     labels: w.spec.template.metadata.labels ?? {},
     ports: w.spec.template.spec.containers.flatMap((c: { ports?: Pod["ports"] }) => c.ports ?? []),
