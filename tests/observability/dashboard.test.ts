@@ -94,10 +94,17 @@ describe("the overview dashboard", () => {
     expect(panelExpr(dashboard, "Active terminals per pod")).toBe("sum by (pod) (rsd_proxy_terminals_busy)");
   });
 
-  test("combines the stream gauges every pod exports with max(), never sum()", () => {
-    for (const expr of exprs().filter((e) => e.includes("rsd_stream_"))) {
-      expect(expr).toMatch(/^max\(rsd_stream_(length|lag|pending)\)$/);
+  test("combines the stream gauges every pod exports per shard: max by shard, then the sum over shards", () => {
+    const streamExprs = exprs().filter((e) => e.includes("rsd_stream_"));
+    for (const expr of streamExprs) {
+      expect(expr).toMatch(
+        /^(sum\(max by \(shard\) \(rsd_stream_(length|lag|pending)\)\)|max by \(shard\) \(rsd_stream_lag\))$/,
+      );
     }
+    expect(panelExpr(dashboard, "Queue lag")).toBe("sum(max by (shard) (rsd_stream_lag))");
+    expect(panelExpr(dashboard, "Queue lag per shard")).toBe("max by (shard) (rsd_stream_lag)");
+    const perShard = allPanels(dashboard).find((p) => p.title === "Queue lag per shard");
+    expect(String(perShard?.targets?.[0]?.legendFormat)).toContain("{{shard}}");
   });
 
   test("shows everything the issue lists", () => {
