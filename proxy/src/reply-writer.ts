@@ -65,8 +65,9 @@ export class ReplyWriter {
       this.scheduled = false;
       void this.flush();
     };
-    if (delayMs === 0) setImmediate(run);
-    else setTimeout(run, delayMs);
+    // Even "now" is a timer, not setImmediate: the replies of the next millisecond join the batch,
+    // which costs one socket write instead of one per finished request.
+    setTimeout(run, delayMs);
   }
 
   private async flush(): Promise<void> {

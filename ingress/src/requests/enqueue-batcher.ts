@@ -10,7 +10,8 @@ interface Pending {
  * Adds requests to their stream in batches: every XADD asked for in one turn of the event loop
  * leaves in one pipeline per stream (one write), instead of one socket write per HTTP request.
  * Under load that is most of what the ingress spends per request; when idle a batch is a single
- * request and costs one `setImmediate`. One pipeline per stream keeps each batch in one slot, as
+ * request and costs one zero-delay timer (a timer, not setImmediate, lets the requests of the next
+ * event-loop turns join the batch). One pipeline per stream keeps each batch in one slot, as
  * Redis Cluster requires.
  */
 export class EnqueueBatcher {
@@ -20,7 +21,7 @@ export class EnqueueBatcher {
 
   add(stream: string, fields: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.batches.size === 0) setImmediate(() => this.flush());
+      if (this.batches.size === 0) setTimeout(() => this.flush(), 0);
       let batch = this.batches.get(stream);
       if (!batch) {
         batch = [];
