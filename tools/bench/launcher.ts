@@ -47,7 +47,7 @@ export class Launcher {
   private readonly started: Started[] = [];
   private readonly dirs: string[] = [];
 
-  async redis(): Promise<{ url: string }> {
+  async redis(extraArgs: string[] = []): Promise<{ url: string }> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "rsd-bench-redis-"));
     this.dirs.push(dir);
@@ -64,6 +64,7 @@ export class Launcher {
         "",
         "--appendonly",
         "no",
+        ...extraArgs,
       ],
       { stdout: "ignore", stderr: "pipe" },
     );
@@ -89,10 +90,52 @@ export class Launcher {
     return { url: `redis://127.0.0.1:${port}` };
   }
 
+  /**
+   * A local Redis Cluster of `size` masters (no replicas): redis-servers with cluster mode on free
+   * ports, joined by `redis-cli --cluster create`. Returns the seed list for REDIS_CLUSTER_NODES.
+   */
+  async redisCluster(size: number): Promise<{ seeds: string }> {
+    const ports: number[] = [];
+    for (let index = 0; index < size; index++) {
+      const busPort = await freePort();
+      const { url } = await this.redis([
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-port",
+        String(busPort),
+      ]);
+      ports.push(Number(new URL(url).port));
+    }
+    const create = Bun.spawnSync(
+      ["redis-cli", "--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-yes"],
+      { timeout: 30_000 },
+    );
+    if (create.exitCode !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr}`);
+    await until(
+      "the Redis Cluster to be ok",
+      async () =>
+        ports.every((port) =>
+          Bun.spawnSync(["redis-cli", "-p", String(port), "cluster", "info"])
+            .stdout.toString()
+            .includes("cluster_state:ok"),
+        ),
+      20_000,
+      () => null,
+    );
+    return { seeds: ports.map((port) => `127.0.0.1:${port}`).join(",") };
+  }
+
   /** Starts one service and waits for `/readyz`. */
-  async service(kind: "ingress" | "proxy", name: string, env: Record<string, string>): Promise<Started> {
+  async service(
+    kind: "ingress" | "proxy",
+    name: string,
+    env: Record<string, string>,
+    entry = `${kind}/src/main.ts`,
+  ): Promise<Started> {
     const port = await freePort();
-    const proc = Bun.spawn(["bun", `${kind}/src/main.ts`], {
+    const proc = Bun.spawn(["bun", entry], {
       cwd: repoRoot,
       env: {
         PATH: process.env.PATH ?? "",

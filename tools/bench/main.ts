@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
 import { type BenchRun, benchmarksMarkdown, resultsTable } from "./report.ts";
-import { runOverhead, runSaturation } from "./scenarios.ts";
+import { runClusterOverhead, runMinimal, runOverhead, runSaturation } from "./scenarios.ts";
 
 const program = new Command("bench")
   .description(
@@ -23,14 +23,21 @@ const program = new Command("bench")
       return Number(value);
     }),
   )
-  .addOption(new Option("--only <scenario>", "run one scenario").choices(["overhead", "saturation"]))
+  .addOption(
+    new Option("--only <scenario>", "run one scenario").choices([
+      "overhead",
+      "saturation",
+      "minimal",
+      "cluster",
+    ]),
+  )
   .addOption(new Option("--output <file>", "where to write the markdown").default("docs/benchmarks.md"))
   .addOption(new Option("--no-write", "print only; leave docs/benchmarks.md alone"))
   .allowExcessArguments(false);
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation";
+  only?: "overhead" | "saturation" | "minimal" | "cluster";
   output: string;
   write: boolean;
 }>();
@@ -52,10 +59,15 @@ const run: BenchRun = {
   machine: describeMachine(),
   overhead: null,
   saturation: null,
+  minimal: null,
+  cluster: null,
 };
 
-if (options.only !== "saturation") run.overhead = await runOverhead(options.duration, log);
-if (options.only !== "overhead") run.saturation = await runSaturation(options.duration, log);
+const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
+if (wanted("minimal")) run.minimal = await runMinimal(options.duration, log);
+if (wanted("overhead")) run.overhead = await runOverhead(options.duration, log);
+if (wanted("cluster")) run.cluster = await runClusterOverhead(options.duration, log);
+if (wanted("saturation")) run.saturation = await runSaturation(options.duration, log);
 
 console.log(resultsTable(run));
 if (options.write && run.overhead && run.saturation) {

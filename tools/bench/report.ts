@@ -6,6 +6,7 @@ import {
   SATURATION,
   type SaturationResult,
 } from "./scenarios.ts";
+import type { WrkResult } from "./wrk.ts";
 
 /** Issue 2's bars: within 20% of a minimal Redis Streams pipeline, and ≥ 98.5% of the saturation limit. */
 export const TARGETS = { overheadRps: 32_000, overheadP99Ms: 5, saturationEfficiency: 0.985 } as const;
@@ -17,6 +18,10 @@ export interface BenchRun {
   machine: Machine;
   overhead: OverheadResult | null;
   saturation: SaturationResult | null;
+  /** The minimal Redis Streams pipeline under the same load (tools/bench/minimal). */
+  minimal: WrkResult | null;
+  /** The overhead POST on a 3-master Redis Cluster with 3 shards. */
+  cluster: WrkResult | null;
 }
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -35,6 +40,18 @@ export function resultsTable(run: BenchRun): string {
     rows.push(
       `| overhead: bare \`GET /healthz\` (yardstick) | ${n0(o.healthz.rps)} | ${ms(o.healthz.p50Ms)} | ${ms(o.healthz.p99Ms)} | ${ms(o.healthz.p999Ms)} | ${o.healthz.errors} | 100% |`,
       `| overhead: \`POST /api/requests\`, 1 proxy × ${OVERHEAD.terminals} terminals, PROCESSING_MS=0 | ${n0(o.post.rps)} | ${ms(o.post.p50Ms)} | ${ms(o.post.p99Ms)} | ${ms(o.post.p999Ms)} | ${o.post.errors} | ${pct(o.post.rps / o.healthz.rps)} of healthz req/s, p99 × ${(o.post.p99Ms / o.healthz.p99Ms).toFixed(1)}; target ≥ ${n0(TARGETS.overheadRps)} req/s: ${mark(o.post.rps >= TARGETS.overheadRps)}, p99 ≤ ${TARGETS.overheadP99Ms} ms: ${mark(o.post.p99Ms <= TARGETS.overheadP99Ms)} |`,
+    );
+  }
+  const minimal = run.minimal;
+  if (minimal) {
+    rows.push(
+      `| minimal Redis Streams pipeline (yardstick, tools/bench/minimal), same wrk load | ${n0(minimal.rps)} | ${ms(minimal.p50Ms)} | ${ms(minimal.p99Ms)} | ${ms(minimal.p999Ms)} | ${minimal.errors} | ${o ? `the product's POST reaches ${pct(o.post.rps / minimal.rps)} of it (target ≥ 80%: ${mark(o.post.rps >= 0.8 * minimal.rps)})` : "—"} |`,
+    );
+  }
+  const c = run.cluster;
+  if (c) {
+    rows.push(
+      `| overhead on a Redis Cluster: 3 masters, STREAM_SHARDS=3, 1 proxy × ${OVERHEAD.terminals} terminals | ${n0(c.rps)} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${ms(c.p999Ms)} | ${c.errors} | ${o ? `${pct(c.rps / o.post.rps)} of the single-node POST in this run` : "—"} |`,
     );
   }
   const s = run.saturation;

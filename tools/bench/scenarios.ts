@@ -42,6 +42,8 @@ async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> 
     method: "POST",
     headers: { "content-type": "application/json" },
     body,
+    // A stack that does not answer must fail the benchmark, not hang it.
+    signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
   if (response.status !== 200)
@@ -188,5 +190,78 @@ export async function runSaturation(
   } finally {
     await launcher.stopAll();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs wrk's POST against an ingress already started, after a short warm-up. */
+async function measurePost(ingressUrl: string, durationS: number): Promise<WrkResult> {
+  await expectRoundTrip(ingressUrl, OVERHEAD_BODY);
+  const run = {
+    url: `${ingressUrl}/api/requests`,
+    connections: OVERHEAD.connections,
+    threads: 2,
+    durationS,
+    body: OVERHEAD_BODY,
+  };
+  await runWrk({ ...run, durationS: Math.min(3, durationS) });
+  return await runWrk(run);
+}
+
+/**
+ * The yardstick issue 2 names: a minimal Redis Streams request/reply pipeline (tools/bench/minimal:
+ * Bun.serve + ioredis, no validation, deadlines, metrics or logging) under the same wrk load on the
+ * same machine, so the product's overhead reads as a ratio measured in one run.
+ */
+export async function runMinimal(durationS: number, log: (line: string) => void): Promise<WrkResult> {
+  const launcher = new Launcher();
+  try {
+    const redis = await launcher.redis();
+    await launcher.service(
+      "proxy",
+      "minimal-proxy",
+      { REDIS_URL: redis.url },
+      "tools/bench/minimal/proxy.ts",
+    );
+    const ingress = await launcher.service(
+      "ingress",
+      "minimal-ingress",
+      { REDIS_URL: redis.url },
+      "tools/bench/minimal/ingress.ts",
+    );
+    log(`minimal pipeline: POST for ${durationS} s`);
+    return await measurePost(ingress.url, durationS);
+  } finally {
+    await launcher.stopAll();
+  }
+}
+
+/**
+ * Issue 9's scenario: the overhead run on a local Redis Cluster of 3 masters with 3 request
+ * stream shards (one ingress, one proxy with 64 terminals), next to the single-node result.
+ */
+export async function runClusterOverhead(durationS: number, log: (line: string) => void): Promise<WrkResult> {
+  const launcher = new Launcher();
+  try {
+    const { seeds } = await launcher.redisCluster(3);
+    const env = {
+      ...serviceEnv("redis://127.0.0.1:6379", "bench-cluster"),
+      REDIS_CLUSTER_NODES: seeds,
+      STREAM_SHARDS: "3",
+    };
+    await launcher.service("proxy", "proxy-1", {
+      ...env,
+      POD_NAME: "bench-proxy-1",
+      TERMINALS: String(OVERHEAD.terminals),
+      PROCESSING_MS: String(OVERHEAD.processingMs),
+    });
+    const ingress = await launcher.service("ingress", "ingress", {
+      ...env,
+      POD_NAME: "bench-ingress",
+      MAX_QUEUE_DEPTH: "0",
+    });
+    log(`cluster: POST for ${durationS} s on 3 masters, 3 shards`);
+    return await measurePost(ingress.url, durationS);
+  } finally {
+    await launcher.stopAll();
   }
 }
