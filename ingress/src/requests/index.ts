@@ -10,7 +10,7 @@ import {
   failedResponse,
   pendingResponse,
   submitBody,
-  submitHeaders,
+  submitHeaderParameters,
   timeoutResponse,
 } from "./model.ts";
 import type { RequestOutcome } from "./outcome.ts";
@@ -55,16 +55,19 @@ export function requestsController(options: RequestsControllerOptions) {
   return new Elysia({ prefix: "/api/requests", tags: ["requests"] })
     .post(
       "",
-      async ({ body, headers }) => {
-        const traceparent = continueTrace(headers.traceparent);
-        const idempotencyKey = headers["idempotency-key"];
+      async ({ body, request }) => {
+        // Headers are read straight from the request: asking Elysia for a validated `headers`
+        // object copies every header of every request, and these three are checked here anyway.
+        const headers = request.headers;
+        const traceparent = continueTrace(headers.get("traceparent") ?? undefined);
+        const idempotencyKey = headers.get("idempotency-key") ?? undefined;
         if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
         const outcome = await service.submit({
           payload: JSON.stringify(body.payload ?? null),
           kind: "json",
           retrySafe: false,
           timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs,
-          async: wantsAsync(headers.prefer),
+          async: wantsAsync(headers.get("prefer") ?? undefined),
           traceparent,
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
         });
@@ -75,7 +78,6 @@ export function requestsController(options: RequestsControllerOptions) {
         // The bounded reader always answers; "json" after it only tells the OpenAPI document the media type.
         parse: [({ request }) => readJsonBody(request, options.maxBodyBytes), "json"],
         body: submitBody(options.maxTimeoutMs),
-        headers: submitHeaders,
         response: {
           200: completedResponse,
           202: pendingResponse,
@@ -87,6 +89,7 @@ export function requestsController(options: RequestsControllerOptions) {
           504: timeoutResponse,
         },
         detail: {
+          parameters: submitHeaderParameters,
           summary: "Submit a request and wait for its reply",
           description:
             "Puts the request on the Redis stream and answers with the proxy's reply, or 504 at the deadline. " +

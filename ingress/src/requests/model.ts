@@ -20,13 +20,30 @@ export function submitBody(maxTimeoutMs: number) {
   );
 }
 
-export const submitHeaders = t.Object({
-  prefer: t.Optional(t.String({ description: "`respond-async` answers 202 at once; poll the Location." })),
-  "idempotency-key": t.Optional(
-    t.String({ description: "Same key → same request id and outcome; never enqueued twice." }),
-  ),
-  traceparent: t.Optional(t.String({ description: "W3C trace context; returned in the response." })),
-});
+/** The optional headers of POST /api/requests, for the OpenAPI document (read in the handler). */
+export const submitHeaderParameters = [
+  {
+    name: "prefer",
+    in: "header" as const,
+    required: false,
+    schema: { type: "string" as const },
+    description: "`respond-async` answers 202 at once; poll the Location.",
+  },
+  {
+    name: "idempotency-key",
+    in: "header" as const,
+    required: false,
+    schema: { type: "string" as const, maxLength: 200 },
+    description: "Same key → same request id and outcome; never enqueued twice.",
+  },
+  {
+    name: "traceparent",
+    in: "header" as const,
+    required: false,
+    schema: { type: "string" as const },
+    description: "W3C trace context; returned in the response.",
+  },
+];
 
 const requestId = t.String({ format: "uuid", description: "UUIDv7 request id" });
 
