@@ -1,4 +1,11 @@
-import { encodeReply, encodeStoredReply, type Logger, type ReplyMessage, type StreamKeys } from "@rsd/shared";
+import {
+  encodeReply,
+  encodeStoredReply,
+  type Logger,
+  type ReplyMessage,
+  type RequestMessage,
+  type StreamKeys,
+} from "@rsd/shared";
 import type Redis from "ioredis";
 import { ReplyError } from "ioredis";
 import { type EntryRef, idsByStream } from "./entry-ref.ts";
@@ -40,6 +47,22 @@ export class ReplyWriter {
 
   get backlog(): number {
     return this.queue.length;
+  }
+
+  /** Answers `message` (delivered as `entry`): where the reply goes and what is stored follow from the message. */
+  answer(
+    entry: EntryRef,
+    message: RequestMessage,
+    reply: Omit<ReplyMessage, "id">,
+    deadLetter?: string[],
+  ): void {
+    this.write({
+      entry,
+      replyTo: message.replyTo,
+      resultTtlS: message.resultTtlS,
+      reply: { id: message.id, ...reply },
+      ...(deadLetter ? { deadLetter } : {}),
+    });
   }
 
   write(completion: Completion): void {

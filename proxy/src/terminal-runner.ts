@@ -92,19 +92,13 @@ export class TerminalRunner {
 
     if (result !== undefined) {
       this.metrics.processed.inc({ outcome: "ok" });
-      this.writer.write({
-        entry,
-        replyTo: message.replyTo,
-        resultTtlS: message.resultTtlS,
-        reply: {
-          id: message.id,
-          status: "completed",
-          result,
-          pod: this.pod,
-          terminal,
-          queuedMs,
-          processingMs,
-        },
+      this.writer.answer(entry, message, {
+        status: "completed",
+        result,
+        pod: this.pod,
+        terminal,
+        queuedMs,
+        processingMs,
       });
     } else if (signal.aborted || Date.now() >= message.deadline) {
       this.policy.expired(entry, message, this.pod, terminal, processingMs);

@@ -37,6 +37,21 @@ function serviceEnv(redisUrl: string, prefix: string): Record<string, string> {
   return { REDIS_URL: redisUrl, STREAM_PREFIX: prefix, LOG_LEVEL: "warn" };
 }
 
+/** The overhead scenario's services: one proxy with 64 terminals at 0 ms, one ingress without shedding. */
+async function startOverheadStack(launcher: Launcher, env: Record<string, string>) {
+  await launcher.service("proxy", "proxy-1", {
+    ...env,
+    POD_NAME: "bench-proxy-1",
+    TERMINALS: String(OVERHEAD.terminals),
+    PROCESSING_MS: String(OVERHEAD.processingMs),
+  });
+  return await launcher.service("ingress", "ingress", {
+    ...env,
+    POD_NAME: "bench-ingress",
+    MAX_QUEUE_DEPTH: "0",
+  });
+}
+
 async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> {
   const response = await fetch(`${ingressUrl}/api/requests`, {
     method: "POST",
@@ -60,17 +75,7 @@ export async function runOverhead(durationS: number, log: (line: string) => void
   try {
     const redis = await launcher.redis();
     const env = serviceEnv(redis.url, "bench-overhead");
-    await launcher.service("proxy", "proxy-1", {
-      ...env,
-      POD_NAME: "bench-proxy-1",
-      TERMINALS: String(OVERHEAD.terminals),
-      PROCESSING_MS: String(OVERHEAD.processingMs),
-    });
-    const ingress = await launcher.service("ingress", "ingress", {
-      ...env,
-      POD_NAME: "bench-ingress",
-      MAX_QUEUE_DEPTH: "0",
-    });
+    const ingress = await startOverheadStack(launcher, env);
     await expectRoundTrip(ingress.url, OVERHEAD_BODY);
 
     const threads = 2;
@@ -248,17 +253,7 @@ export async function runClusterOverhead(durationS: number, log: (line: string) 
       REDIS_CLUSTER_NODES: seeds,
       STREAM_SHARDS: "3",
     };
-    await launcher.service("proxy", "proxy-1", {
-      ...env,
-      POD_NAME: "bench-proxy-1",
-      TERMINALS: String(OVERHEAD.terminals),
-      PROCESSING_MS: String(OVERHEAD.processingMs),
-    });
-    const ingress = await launcher.service("ingress", "ingress", {
-      ...env,
-      POD_NAME: "bench-ingress",
-      MAX_QUEUE_DEPTH: "0",
-    });
+    const ingress = await startOverheadStack(launcher, env);
     log(`cluster: POST for ${durationS} s on 3 masters, 3 shards`);
     return await measurePost(ingress.url, durationS);
   } finally {

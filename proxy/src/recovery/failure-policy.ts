@@ -1,4 +1,4 @@
-import { type Logger, type ReplyMessage, type RequestMessage, type StreamKeys, traceIdOf } from "@rsd/shared";
+import { type Logger, type RequestMessage, type StreamKeys, traceIdOf } from "@rsd/shared";
 import type Redis from "ioredis";
 import { type EntryRef, refKey } from "../entry-ref.ts";
 import { UnrecoverableError } from "../handlers/handler.ts";
@@ -65,19 +65,13 @@ export class FailurePolicy {
     processingMs: number,
   ): void {
     this.metrics.processed.inc({ outcome: "expired" });
-    this.writer.write({
-      entry,
-      replyTo: message.replyTo,
-      resultTtlS: message.resultTtlS,
-      reply: {
-        id: message.id,
-        status: "expired",
-        error: "deadline passed",
-        pod,
-        terminal,
-        queuedMs: Math.max(0, Date.now() - message.enqueuedAt - processingMs),
-        processingMs,
-      },
+    this.writer.answer(entry, message, {
+      status: "expired",
+      error: "deadline passed",
+      pod,
+      terminal,
+      queuedMs: Math.max(0, Date.now() - message.enqueuedAt - processingMs),
+      processingMs,
     });
   }
 
@@ -89,35 +83,23 @@ export class FailurePolicy {
       attempts: message.attempt,
       error: reason,
     });
-    const reply: ReplyMessage = {
-      id: message.id,
-      status: "failed",
-      error: `failed after ${message.attempt} attempt(s): ${reason}`,
-      pod,
-      terminal: -1,
-      queuedMs: 0,
-      processingMs: 0,
-    };
-    this.writer.write({
+    const deadLetter = [
+      ...["id", message.id, "entry", entry.id, "attempts", String(message.attempt)],
+      ...["error", reason, "failedAt", String(Date.now()), "payload", message.payload],
+    ];
+    this.writer.answer(
       entry,
-      replyTo: message.replyTo,
-      resultTtlS: message.resultTtlS,
-      reply,
-      deadLetter: [
-        "id",
-        message.id,
-        "entry",
-        entry.id,
-        "attempts",
-        String(message.attempt),
-        "error",
-        reason,
-        "failedAt",
-        String(Date.now()),
-        "payload",
-        message.payload,
-      ],
-    });
+      message,
+      {
+        status: "failed",
+        error: `failed after ${message.attempt} attempt(s): ${reason}`,
+        pod,
+        terminal: -1,
+        queuedMs: 0,
+        processingMs: 0,
+      },
+      deadLetter,
+    );
   }
 
   /** Runs every waiting retry now (at shutdown, so no request waits on a timer of a dying process). */
