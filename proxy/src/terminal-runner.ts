@@ -67,7 +67,15 @@ export class TerminalRunner {
     this.maxConcurrent = Math.max(this.maxConcurrent, this.running.size);
     const queuedMs = Math.max(0, startedAt - message.enqueuedAt);
     this.metrics.queueWait.observe(queuedMs / 1000);
-    const signal = AbortSignal.timeout(Math.max(1, message.deadline - startedAt));
+    // The deadline as an AbortSignal whose timer is cleared when the handler returns:
+    // AbortSignal.timeout() would leave one live timer per request until its deadline (30 s by
+    // default), hundreds of thousands of them under load.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException("the request's deadline passed", "TimeoutError")),
+      Math.max(1, message.deadline - startedAt),
+    );
+    const signal = deadline.signal;
     let result: string | undefined;
     let failure: unknown;
     try {
@@ -83,6 +91,8 @@ export class TerminalRunner {
       });
     } catch (error) {
       failure = error;
+    } finally {
+      clearTimeout(timer);
     }
     const processingMs = Date.now() - startedAt;
     // Free the terminal before anything else: the next request starts now, not after a round trip.
