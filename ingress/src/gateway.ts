@@ -74,7 +74,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const service = new RequestService({
     redis,
     keys,
-    enqueuer: new EnqueueBatcher(redis),
+    enqueuer: new EnqueueBatcher(redis, config.redisClusterNodes.length > 0),
     replyStream: replyStream.key,
     pending,
     shedder,

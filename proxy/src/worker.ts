@@ -17,9 +17,9 @@ import { ProxyMetrics } from "./metrics.ts";
 import { ClaimKeeper } from "./recovery/claim-keeper.ts";
 import { FailurePolicy } from "./recovery/failure-policy.ts";
 import { Reclaimer } from "./recovery/reclaimer.ts";
-import { defineScripts } from "./recovery/requeue.ts";
 import { Trimmer } from "./recovery/trimmer.ts";
 import { ReplyWriter } from "./reply-writer.ts";
+import { defineScripts } from "./scripts/index.ts";
 import { TerminalPool } from "./terminal-pool.ts";
 import { TerminalRunner } from "./terminal-runner.ts";
 

@@ -87,13 +87,13 @@ export class StreamStats {
 
   private async readShard(stream: string, shard: number): Promise<ShardSnapshot> {
     try {
-      // Two commands on one key: one slot, so one pipeline even on Redis Cluster.
-      const [[lengthError, length], [groupsError, groups]] = (await this.redis
-        .pipeline()
-        .xlen(stream)
-        .xinfo("GROUPS", stream)
-        .exec()) as [[Error | null, number], [Error | null, unknown[]]];
-      if (lengthError) throw lengthError;
+      // Two single commands (auto-pipelined by the client): no explicit pipeline, which on Redis
+      // Cluster could hang across a slots refresh and stall this poll for good.
+      const [length, groups] = await Promise.all([
+        this.redis.xlen(stream),
+        (this.redis.xinfo("GROUPS", stream) as Promise<unknown[]>).catch(() => undefined),
+      ]);
+      const groupsError = groups === undefined;
       // A missing stream answers "ERR no such key": the same as an empty stream without a group.
       const group = groupsError
         ? undefined

@@ -103,6 +103,24 @@ describe("Redis Cluster with three sharded request streams", () => {
       );
       console.error(`not answered 200: ${JSON.stringify(body)}\n${lines.join("\n")}`);
     }
+    if (failed.length > 0) {
+      const lost = new Set(failed.map(({ body }) => String(body.id)));
+      for (const stream of keys.requestStreams) {
+        const entries = await cluster.client().xrange(stream, "-", "+");
+        const here = entries.filter(([, fields]) => lost.has(fields[fields.indexOf("id") + 1] as string));
+        const groups = await cluster
+          .client()
+          .xinfo("GROUPS", stream)
+          .catch((error) => String(error));
+        const consumers = await cluster
+          .client()
+          .xinfo("CONSUMERS", stream, "proxies")
+          .catch((error) => String(error));
+        console.error(
+          `${stream}: ${entries.length} entries, ${here.length} of the lost (first ${here[0]?.[0]}); groups ${JSON.stringify(groups)}; consumers ${JSON.stringify(consumers)}`,
+        );
+      }
+    }
     expect(failed).toEqual([]);
     expect(new Set(responses.map((response) => response.body.id)).size).toBe(300);
     await startProxy("proxy-3");

@@ -4,6 +4,40 @@ import { TestRedis } from "./redis-server.ts";
 import { waitFor } from "./wait.ts";
 
 /**
+ * One cluster-enabled redis-server on a free port with a free bus port. Free ports are only free
+ * when asked: another process (or the other port) may take one before the server binds, so a
+ * start that fails is retried with new ports.
+ */
+async function startNode(): Promise<TestRedis> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    let busPort = await freePort();
+    while (busPort === port) busPort = await freePort();
+    try {
+      return await TestRedis.start({
+        port,
+        args: [
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf",
+          "--cluster-port",
+          String(busPort),
+          "--cluster-node-timeout",
+          "1000",
+          "--cluster-require-full-coverage",
+          "no",
+        ],
+      });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+/**
  * A real local Redis Cluster for tests: `size` masters (no replicas) started with
  * `--cluster-enabled yes` on free ports and joined with `redis-cli --cluster create`. A master can
  * be killed and restarted (it rejoins from its nodes.conf, empty). With
@@ -17,24 +51,7 @@ export class TestRedisCluster {
   static async start(size = 3): Promise<TestRedisCluster> {
     const nodes: TestRedis[] = [];
     try {
-      for (let index = 0; index < size; index++) {
-        nodes.push(
-          await TestRedis.start({
-            args: [
-              "--cluster-enabled",
-              "yes",
-              "--cluster-config-file",
-              "nodes.conf",
-              "--cluster-port",
-              String(await freePort()),
-              "--cluster-node-timeout",
-              "1000",
-              "--cluster-require-full-coverage",
-              "no",
-            ],
-          }),
-        );
-      }
+      for (let index = 0; index < size; index++) nodes.push(await startNode());
       const create = Bun.spawnSync(
         [
           "redis-cli",

@@ -39,15 +39,20 @@ export class TestRedis {
   ) {}
 
   static async start(options: TestRedisOptions = {}): Promise<TestRedis> {
-    const redis = new TestRedis(options.port ?? (await freePort()), options);
-    try {
-      await redis.startProcess();
-    } catch (error) {
-      // A server that never answered must not outlive the test (nor its directory).
-      await redis.destroy();
-      throw error;
+    // A port that was free when asked may be taken before the server binds it: with a port of
+    // our own choosing, try again on another one.
+    const attempts = options.port === undefined ? 3 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const redis = new TestRedis(options.port ?? (await freePort()), options);
+      try {
+        await redis.startProcess();
+        return redis;
+      } catch (error) {
+        // A server that never answered must not outlive the test (nor its directory).
+        await redis.destroy();
+        if (attempt >= attempts) throw error;
+      }
     }
-    return redis;
   }
 
   get url(): string {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { StreamKeys } from "@rsd/shared";
 import { Trimmer } from "../../proxy/src/recovery/trimmer.ts";
+import { defineScripts } from "../../proxy/src/scripts/index.ts";
 import { TestRedis } from "../helpers/redis-server.ts";
 
 // Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
@@ -10,6 +11,7 @@ describe("trimming the request stream", () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await TestRedis.start();
+    defineScripts(redis.client());
   }, 60_000);
   afterAll(async () => {
     await redis?.destroy();
@@ -52,5 +54,22 @@ describe("trimming the request stream", () => {
     await client.xadd(keys.requests, "*", "n", "1");
     expect(await new Trimmer(client, keys).trim()).toBeUndefined();
     expect(await client.xlen(keys.requests)).toBe(1);
+  });
+
+  test("gone consumers are forgotten only when they own nothing, and never the caller", async () => {
+    const client = redis.client();
+    const keys = new StreamKeys("forget");
+    await client.xgroup("CREATE", keys.requests, keys.group, "0", "MKSTREAM");
+    await client.xadd(keys.requests, "*", "n", "1");
+    // "holder" keeps an unacknowledged entry; "empty" and "me" own nothing.
+    await client.xreadgroup("GROUP", keys.group, "holder", "COUNT", 1, "STREAMS", keys.requests, ">");
+    await client.xgroup("CREATECONSUMER", keys.requests, keys.group, "empty");
+    await client.xgroup("CREATECONSUMER", keys.requests, keys.group, "me");
+    const removed = await client.rsdForgetConsumers(keys.requests, keys.group, "me", 0);
+    expect(removed).toEqual(["empty"]);
+    const left = ((await client.xinfo("CONSUMERS", keys.requests, keys.group)) as unknown[][]).map(
+      (info) => info[1],
+    );
+    expect(left.sort()).toEqual(["holder", "me"]);
   });
 });

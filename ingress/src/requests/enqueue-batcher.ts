@@ -17,7 +17,15 @@ interface Pending {
 export class EnqueueBatcher {
   private batches = new Map<string, Pending[]>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /**
+     * Redis Cluster: no explicit pipelines. A cluster pipeline caught by a slots refresh was seen
+     * never to settle, stranding its requests until their deadline; single commands are
+     * auto-pipelined per node by the cluster client and fail or succeed on their own.
+     */
+    private readonly cluster = false,
+  ) {}
 
   add(stream: string, fields: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -38,6 +46,12 @@ export class EnqueueBatcher {
   }
 
   private async send(stream: string, batch: Pending[]): Promise<void> {
+    if (this.cluster) {
+      for (const { fields, resolve, reject } of batch) {
+        this.redis.xadd(stream, "*", ...fields).then(() => resolve(), reject);
+      }
+      return;
+    }
     const pipeline = this.redis.pipeline();
     for (const { fields } of batch) pipeline.xadd(stream, "*", ...fields);
     try {

@@ -104,18 +104,7 @@ export class Reclaimer {
    */
   private async forgetDeadConsumers(stream: string): Promise<void> {
     const goneAfterMs = Math.max(60_000, 10 * this.claimIdleMs);
-    const consumers = (await this.redis.xinfo(
-      "CONSUMERS",
-      this.keys.requests,
-      this.keys.group,
-    )) as unknown[][];
-    for (const info of consumers) {
-      const record: Record<string, unknown> = {};
-      for (let index = 0; index + 1 < info.length; index += 2) record[String(info[index])] = info[index + 1];
-      const name = String(record.name);
-      if (name === this.consumer || Number(record.pending) > 0 || Number(record.idle) < goneAfterMs) continue;
-      await this.redis.xgroup("DELCONSUMER", stream, this.keys.group, name);
-      this.logger.info("removed a gone consumer", { stream, consumer: name });
-    }
+    const removed = await this.redis.rsdForgetConsumers(stream, this.keys.group, this.consumer, goneAfterMs);
+    for (const name of removed) this.logger.info("removed a gone consumer", { stream, consumer: name });
   }
 }
