@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../helpers/ports.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { SEED } from "./contract.ts";
 import {
   CLUSTER_COMPONENT,
@@ -313,9 +315,17 @@ describe("cluster-init.sh and redis-cluster.conf on real Redis nodes", () => {
     expect(rendered.stderr.toString()).toBe("");
     const login = run(["sh", join(COMPONENT, "render-replication-auth.sh"), join(acl, "replication.conf")]);
     expect(login.exitCode).toBe(0);
-    const base = Math.floor(Math.random() * 800) * 10;
+    // Ports (and bus ports) the kernel says are free, never a fixed range that may be in use.
+    const taken = new Set<number>();
+    const pick = async () => {
+      let port = await freePort();
+      while (taken.has(port)) port = await freePort();
+      taken.add(port);
+      return port;
+    };
     for (let n = 0; n < 6; n++) {
-      const port = 27100 + base + n;
+      const port = await pick();
+      const busPort = await pick();
       // Each node in its own folder, standing for its PVC (/data) and its config mounts.
       const dir = join(root, `node-${n}`);
       mkdirSync(dir);
@@ -329,7 +339,7 @@ describe("cluster-init.sh and redis-cluster.conf on real Redis nodes", () => {
         `${componentFile("redis-cluster.conf")
           .replaceAll("/etc/redis/", `${dir}/`)
           .replaceAll("/run/redis-acl/", `${acl}/`)
-          .replaceAll("/data/", `${dir}/`)}\nport ${port}\n`,
+          .replaceAll("/data/", `${dir}/`)}\nport ${port}\ncluster-port ${busPort}\n`,
       );
       servers.push(
         Bun.spawn(["redis-server", conf, "--aclfile", join(acl, "users.acl"), "--maxmemory", "64mb"], {
@@ -339,7 +349,13 @@ describe("cluster-init.sh and redis-cluster.conf on real Redis nodes", () => {
       );
       ports.push(port);
     }
-  });
+    // Every node answers before the init script runs (its own wait is the Kubernetes one).
+    await waitFor(
+      "the six redis-server nodes to answer",
+      () => ports.every((port) => cli(port, "ping").includes("PONG")),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+  }, 60_000);
 
   afterAll(() => {
     for (const server of servers) server.kill();
