@@ -48,11 +48,6 @@ export class StreamKeys {
     return this.requestStreams[0] as string;
   }
 
-  /** The shard number of a request stream, for metric labels and logs. */
-  shardOf(stream: string): number {
-    return this.requestStreams.indexOf(stream);
-  }
-
   /** The reply stream read by one ingress instance. */
   replies(ingressId: string): string {
     return `${this.prefix}:replies:${ingressId}`;

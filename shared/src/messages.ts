@@ -155,7 +155,3 @@ export function decodeReply(fields: readonly string[]): ReplyMessage {
 export function encodeStoredReply(reply: ReplyMessage): string {
   return JSON.stringify(reply);
 }
-
-export function decodeStoredReply(text: string): ReplyMessage {
-  return JSON.parse(text) as ReplyMessage;
-}

@@ -26,7 +26,7 @@ export interface StreamSnapshot {
 }
 
 /** XINFO replies are flat [name, value, …] arrays. */
-export function infoRecord(reply: unknown): Record<string, unknown> {
+function infoRecord(reply: unknown): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   if (!Array.isArray(reply)) return record;
   for (let index = 0; index + 1 < reply.length; index += 2) record[String(reply[index])] = reply[index + 1];
