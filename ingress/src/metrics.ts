@@ -7,6 +7,17 @@ export class IngressMetrics {
   readonly duration: Histogram;
   readonly inflight: Gauge;
   readonly shed: Counter;
+  private readonly answeredByStatus: Map<number, { inc(): void }>;
+
+  /** Counts one answer: the labelled child is looked up once per status, not hashed per request. */
+  answered(status: number): void {
+    let child = this.answeredByStatus.get(status);
+    if (!child) {
+      child = this.requests.labels({ status: String(status) });
+      this.answeredByStatus.set(status, child);
+    }
+    child.inc();
+  }
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -26,6 +37,7 @@ export class IngressMetrics {
       help: "API requests received and not yet answered.",
       registers: [registry],
     });
+    this.answeredByStatus = new Map();
     this.shed = new Counter({
       name: "rsd_ingress_shed_total",
       help: "Requests refused with 503 because the queue was deeper than MAX_QUEUE_DEPTH.",

@@ -1,7 +1,8 @@
 import { latencyBuckets } from "@rsd/shared";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
-export type ProcessedOutcome = "ok" | "error" | "expired" | "dead";
+const processedOutcomes = ["ok", "error", "expired", "dead"] as const;
+export type ProcessedOutcome = (typeof processedOutcomes)[number];
 
 /** The proxy metrics of the contract, plus the handler's concurrency high-water mark. */
 export class ProxyMetrics {
@@ -12,6 +13,11 @@ export class ProxyMetrics {
   readonly queueWait: Histogram;
   readonly reclaimed: Counter;
   readonly handlerConcurrencyMax: Gauge;
+  private readonly processedBy: Record<ProcessedOutcome, { inc(): void }>;
+
+  countProcessed(outcome: ProcessedOutcome): void {
+    this.processedBy[outcome].inc();
+  }
 
   constructor(registry: Registry, capacity: number, busy: () => number, peak: () => number) {
     this.terminals = new Gauge({
@@ -42,7 +48,14 @@ export class ProxyMetrics {
       labelNames: ["outcome"],
       registers: [registry],
     });
-    for (const outcome of ["ok", "error", "expired", "dead"]) this.processed.inc({ outcome }, 0);
+    // Every outcome is exported from the start (at 0); its child is looked up once, not per request.
+    this.processedBy = Object.fromEntries(
+      processedOutcomes.map((outcome) => {
+        const child = this.processed.labels({ outcome });
+        child.inc(0);
+        return [outcome, child];
+      }),
+    ) as Record<ProcessedOutcome, { inc(): void }>;
     this.processingDuration = new Histogram({
       name: "rsd_proxy_processing_duration_seconds",
       help: "Time a terminal spent on one request (handler call).",

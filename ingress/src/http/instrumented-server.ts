@@ -32,7 +32,7 @@ export function instrument(
       return response;
     } finally {
       metrics.inflight.dec();
-      metrics.requests.inc({ status: String(status) });
+      metrics.answered(status);
       metrics.duration.observe((performance.now() - started) / 1000);
     }
   };

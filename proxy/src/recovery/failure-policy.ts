@@ -40,7 +40,7 @@ export class FailurePolicy {
       this.deadLetter(entry, message, reason, pod);
       return;
     }
-    this.metrics.processed.inc({ outcome: "error" });
+    this.metrics.countProcessed("error");
     this.logger.info("attempt failed, retrying", {
       traceId: traceIdOf(message.traceparent),
       requestId: message.id,
@@ -64,7 +64,7 @@ export class FailurePolicy {
     terminal: number,
     processingMs: number,
   ): void {
-    this.metrics.processed.inc({ outcome: "expired" });
+    this.metrics.countProcessed("expired");
     this.writer.answer(entry, message, {
       status: "expired",
       error: "deadline passed",
@@ -76,7 +76,7 @@ export class FailurePolicy {
   }
 
   deadLetter(entry: EntryRef, message: RequestMessage, reason: string, pod: string): void {
-    this.metrics.processed.inc({ outcome: "dead" });
+    this.metrics.countProcessed("dead");
     this.logger.warn("request dead-lettered", {
       traceId: traceIdOf(message.traceparent),
       requestId: message.id,
