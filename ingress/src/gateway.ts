@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
   connectRedis,
+  connectStreams,
   createRegistry,
   healthPlugin,
   type IngressConfig,
@@ -39,12 +40,20 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
   const redis = connectRedis(config, "commands", `ingress:${ingressId}:commands`, logger);
-  const replyConnection = connectRedis(config, "blocking", `ingress:${ingressId}:replies`, logger);
+  const streams = connectStreams(config, "commands", `ingress:${ingressId}:streams`, logger);
+  const replyBlockMs = 1000;
+  const replyConnection = connectStreams(
+    config,
+    "blocking",
+    `ingress:${ingressId}:replies`,
+    logger,
+    replyBlockMs,
+  );
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
   const pending = new PendingReplies();
   const replyStream = new ReplyStream(redis, keys.replies(ingressId), replyStreamTtlS, logger);
-  const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger);
+  const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger, replyBlockMs);
   const stats = new StreamStats(redis, keys, registry);
   const shedder = new LoadShedder(stats, keys, config.maxQueueDepth);
   const shutdown = new AbortController();
@@ -72,9 +81,9 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
 
   const idempotency = new IdempotencyKeys(redis, keys, config.resultTtlS);
   const service = new RequestService({
-    redis,
+    streams,
     keys,
-    enqueuer: new EnqueueBatcher(redis, config.redisClusterNodes.length > 0),
+    enqueuer: new EnqueueBatcher(streams),
     replyStream: replyStream.key,
     pending,
     shedder,
@@ -87,7 +96,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   });
 
   let draining = false;
-  const ready = () => !draining && isReady(redis) && replyLoop.healthy;
+  const ready = () => !draining && isReady(redis) && streams.ready && replyLoop.healthy;
 
   // normalize: false — unknown body fields are refused (400), not silently dropped: a typo such as
   // "timeoutMS" must not quietly fall back to the default deadline.
@@ -148,6 +157,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       await replyLoop.stop();
       pending.stop();
       await replyStream.remove().catch(() => {});
+      streams.close();
       redis.disconnect();
     },
   };

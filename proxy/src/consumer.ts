@@ -3,7 +3,9 @@ import {
   isReady,
   isRedisError,
   type Logger,
+  type StreamConnection,
   type StreamKeys,
+  streamEntries,
   waitUntilReady,
 } from "@rsd/shared";
 import type Redis from "ioredis";
@@ -16,7 +18,7 @@ type ReadGroupReply = [stream: string, entries: StreamEntry[]][] | null;
 
 export interface ReaderOptions {
   /** One dedicated blocking connection for this reader's stream. */
-  connection: Redis;
+  connection: StreamConnection;
   commands: Redis;
   keys: StreamKeys;
   stream: string;
@@ -64,9 +66,9 @@ export class StreamReader {
     while (!signal.aborted) {
       await pool.whenFree(signal);
       if (signal.aborted) break;
-      if (!isReady(connection) || !isReady(commands)) {
+      if (!connection.ready || !isReady(commands)) {
         this.healthy = false;
-        await waitUntilReady(connection, 1000, signal);
+        await connection.waitUntilReady(1000, signal);
         await waitUntilReady(commands, 1000, signal);
         continue;
       }
@@ -81,22 +83,24 @@ export class StreamReader {
           await this.recoverOwnPending();
           recovered = true;
         }
-        const reply = (await connection.xreadgroup(
+        const reply = await connection.send("XREADGROUP", [
           "GROUP",
           keys.group,
           name,
           "COUNT",
-          slots.length,
+          String(slots.length),
           "BLOCK",
-          blockMs,
+          String(blockMs),
           "STREAMS",
           stream,
           ">",
-        )) as ReadGroupReply;
+        ]);
         this.healthy = true;
         failures = 0;
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) runner.dispatch(stream, id, fields, slots.pop() as number);
+        for (const [, entries] of streamEntries(reply)) {
+          // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.
+          for (const [id, fields] of entries)
+            runner.dispatch(stream, id, fields ?? [], slots.pop() as number);
         }
       } catch (error) {
         if (isRedisError(error, "NOGROUP")) {
@@ -144,11 +148,19 @@ export class StreamReader {
   }
 }
 
+/** How long one read blocks: short with several shards, so reserved terminals circulate. */
+export function readerBlockMs(shards: number): number {
+  return shards > 1 ? 200 : 1000;
+}
+
 /** All readers of a pod, one per request stream, sharing its terminals. */
 export class Consumer {
   readonly readers: StreamReader[];
 
-  constructor(options: Omit<ReaderOptions, "stream" | "connection" | "blockMs">, connections: Redis[]) {
+  constructor(
+    options: Omit<ReaderOptions, "stream" | "connection" | "blockMs">,
+    connections: StreamConnection[],
+  ) {
     const streams = options.keys.requestStreams;
     // Each reader asks for its share of the free terminals (at least one), so one shard's
     // blocked read cannot hold every terminal while another shard has work.
@@ -159,8 +171,8 @@ export class Consumer {
           {
             ...options,
             stream,
-            connection: connections[index] as Redis,
-            blockMs: streams.length > 1 ? 200 : 1000,
+            connection: connections[index] as StreamConnection,
+            blockMs: readerBlockMs(streams.length),
           },
           streams.length > 1 ? share : () => options.pool.freeCount,
         ),

@@ -1,13 +1,13 @@
 import {
   encodeReply,
   encodeStoredReply,
+  isErrorReply,
   type Logger,
   type ReplyMessage,
   type RequestMessage,
+  type StreamConnection,
   type StreamKeys,
 } from "@rsd/shared";
-import type Redis from "ioredis";
-import { ReplyError } from "ioredis";
 import { type EntryRef, idsByStream } from "./entry-ref.ts";
 
 /** One finished request: its reply (if someone waits), its stored result, its dead letter, its ack. */
@@ -22,12 +22,13 @@ export interface Completion {
 }
 
 /** Reply streams are capped: a stream whose ingress vanished cannot grow without bound. */
-const replyStreamMaxLen = 10_000;
-const deadLetterMaxLen = 100_000;
+const replyStreamMaxLen = "10000";
+const deadLetterMaxLen = "100000";
 
 /**
  * Writes replies and acknowledgements in batches: everything finished in one event-loop turn
- * leaves in one pipeline, replies (and results, dead letters) first, then one XACK for all. A
+ * leaves together (one socket write, auto-pipelined), replies (and results, dead letters) first,
+ * then one XACK per stream. A
  * crash between the two only causes a redelivery whose duplicate reply the ingress ignores; the
  * order also holds on Redis Cluster, where MULTI across these keys is impossible.
  */
@@ -38,10 +39,10 @@ export class ReplyWriter {
   private failures = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly connection: StreamConnection,
     private readonly keys: StreamKeys,
     private readonly logger: Logger,
-    /** Redis Cluster: no pipelines across keys (see sendToCluster). */
+    /** Redis Cluster: replies and acks live on different nodes (see sendBatch). */
     private readonly cluster = false,
   ) {}
 
@@ -88,9 +89,10 @@ export class ReplyWriter {
       this.scheduled = false;
       void this.flush();
     };
-    // Even "now" is a timer, not setImmediate: the replies of the next millisecond join the batch,
-    // which costs one socket write instead of one per finished request.
-    setTimeout(run, delayMs);
+    // "Now" is the end of this event-loop turn, not a zero-delay timer: everything finished in this
+    // turn joins the batch, and Bun's timers would add a whole millisecond to every reply.
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
   }
 
   private async flush(): Promise<void> {
@@ -108,8 +110,7 @@ export class ReplyWriter {
 
   private async send(batch: Completion[]): Promise<void> {
     try {
-      if (this.cluster) await this.sendToCluster(batch);
-      else await this.sendPipelined(batch);
+      await this.sendBatch(batch);
       this.failures = 0;
     } catch (error) {
       // The connection is down: keep the batch and retry. It is bounded by the terminals, since
@@ -121,47 +122,46 @@ export class ReplyWriter {
     }
   }
 
-  /** One Redis: everything in one pipeline, the acks last. */
-  private async sendPipelined(batch: Completion[]): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const item of batch)
-      for (const [command, ...args] of this.outcomeCommands(item)) pipeline.call(command, ...args);
-    for (const [stream, ids] of idsByStream(batch.map((item) => item.entry))) {
-      pipeline.xack(stream, this.keys.group, ...ids);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    // A per-command error (e.g. NOGROUP after Redis restarted empty) concerns one entry, not the batch.
-    const failed = results.find(([error]) => error);
-    if (failed) this.logger.debug("a reply command failed", { error: failed[0] });
+  /**
+   * Replies (and results, dead letters) first, then one XACK per stream. On one Redis they all
+   * leave in one write on one connection, which Redis runs in order, so the acks follow the replies
+   * without waiting for them. On a cluster they go to different nodes: the acks wait for every
+   * reply to be written.
+   */
+  private async sendBatch(batch: Completion[]): Promise<void> {
+    const writes = batch.flatMap((item) =>
+      this.outcomeCommands(item).map(([command, ...args]) => this.connection.send(command, args)),
+    );
+    const ack = () =>
+      [...idsByStream(batch.map((item) => item.entry))].map(([stream, ids]) =>
+        this.connection.send("XACK", [stream, this.keys.group, ...ids]),
+      );
+    // Every promise is settled before judging, so none is left to reject unobserved.
+    const early = this.cluster ? undefined : Promise.allSettled(ack());
+    this.check(await Promise.allSettled(writes));
+    this.check(await (early ?? Promise.allSettled(ack())));
   }
 
   /**
-   * Redis Cluster: a pipeline may only hold keys of one slot, so the commands go out one by one
-   * (auto-pipelined per node by the client), and the acks only after every reply is written.
+   * A lost connection fails the whole batch, which is retried (the ingress ignores a duplicate
+   * reply); an error reply (e.g. NOGROUP after Redis restarted empty) concerns one entry only.
    */
-  private async sendToCluster(batch: Completion[]): Promise<void> {
-    const writes = batch.flatMap((item) =>
-      this.outcomeCommands(item).map(([command, ...args]) => this.redis.call(command, ...args)),
-    );
-    for (const outcome of await Promise.allSettled(writes)) {
-      // A lost connection retries the whole batch; an error reply concerns one entry only.
-      if (outcome.status === "rejected" && !(outcome.reason instanceof ReplyError)) throw outcome.reason;
+  private check(outcomes: PromiseSettledResult<unknown>[]): void {
+    for (const outcome of outcomes) {
+      if (outcome.status === "fulfilled") continue;
+      if (!isErrorReply(outcome.reason)) throw outcome.reason;
+      this.logger.debug("a reply command failed", { error: outcome.reason });
     }
-    await Promise.all(
-      [...idsByStream(batch.map((item) => item.entry))].map(([stream, ids]) =>
-        this.redis.xack(stream, this.keys.group, ...ids),
-      ),
-    );
   }
 
   /** Dead letter, reply, stored result: what one finished request writes before its ack. */
-  private outcomeCommands(item: Completion): [string, ...(string | number)[]][] {
-    const commands: [string, ...(string | number)[]][] = [];
+  private outcomeCommands(item: Completion): [string, ...string[]][] {
+    const commands: [string, ...string[]][] = [];
     if (item.deadLetter)
-      commands.push(["xadd", this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]);
+      commands.push(["XADD", this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]);
     if (item.replyTo) {
       commands.push([
-        "xadd",
+        "XADD",
         item.replyTo,
         "NOMKSTREAM",
         "MAXLEN",
@@ -173,11 +173,11 @@ export class ReplyWriter {
     }
     if (item.resultTtlS > 0) {
       commands.push([
-        "set",
+        "SET",
         this.keys.result(item.reply.id),
         encodeStoredReply(item.reply),
         "EX",
-        item.resultTtlS,
+        String(item.resultTtlS),
       ]);
     }
     return commands;

@@ -101,7 +101,7 @@ export class TerminalRunner {
     this.metrics.processingDuration.observe(processingMs / 1000);
 
     if (result !== undefined) {
-      this.metrics.processed.inc({ outcome: "ok" });
+      this.metrics.countProcessed("ok");
       this.writer.answer(entry, message, {
         status: "completed",
         result,
@@ -116,6 +116,7 @@ export class TerminalRunner {
       this.policy.failed(entry, message, failure, this.pod);
     }
     // One line per attempt's outcome (retries and dead letters add their own, with the cause).
+    if (!this.logger.enabled("info")) return;
     this.logger.info("request processed", {
       requestId: message.id,
       traceId: traceIdOf(message.traceparent),

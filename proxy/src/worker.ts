@@ -1,5 +1,6 @@
 import {
   connectRedis,
+  connectStreams,
   createRegistry,
   healthPlugin,
   isReady,
@@ -10,7 +11,7 @@ import {
   StreamStats,
 } from "@rsd/shared";
 import { Elysia } from "elysia";
-import { Consumer } from "./consumer.ts";
+import { Consumer, readerBlockMs } from "./consumer.ts";
 import { FleetHeartbeat } from "./fleet-heartbeat.ts";
 import { createHandler } from "./handlers/index.ts";
 import { ProxyMetrics } from "./metrics.ts";
@@ -33,8 +34,16 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
   const redis = connectRedis(config, "commands", `proxy:${consumerName}:commands`, logger);
   // One blocking connection per request stream: a blocked connection holds up everything behind it.
   const readers = keys.requestStreams.map((_, shard) =>
-    connectRedis(config, "blocking", `proxy:${consumerName}:reader:${shard}`, logger),
+    connectStreams(
+      config,
+      "blocking",
+      `proxy:${consumerName}:reader:${shard}`,
+      logger,
+      readerBlockMs(keys.requestStreams.length),
+    ),
   );
+  // Replies and acks: the per-request writes, on the fast connection (see stream-connection.ts).
+  const replies = connectStreams(config, "commands", `proxy:${consumerName}:replies`, logger);
   defineScripts(redis);
 
   const registry = createRegistry();
@@ -46,7 +55,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     () => pool.busyCount,
     (): number => runner.maxConcurrent,
   );
-  const writer = new ReplyWriter(redis, keys, logger, config.redisClusterNodes.length > 0);
+  const writer = new ReplyWriter(replies, keys, logger, config.redisClusterNodes.length > 0);
   const policy = new FailurePolicy(redis, keys, consumerName, config.maxDeliveries, writer, metrics, logger);
   const runner = new TerminalRunner(pool, handler, writer, policy, metrics, consumerName, logger);
   const reclaimer = new Reclaimer(
@@ -98,7 +107,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
   ];
 
   let draining = false;
-  const ready = () => !draining && isReady(redis) && consumer.healthy;
+  const ready = () => !draining && isReady(redis) && replies.ready && consumer.healthy;
   const app = new Elysia().use(healthPlugin({ isReady: ready, registry }));
 
   return {
@@ -132,7 +141,8 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       await Promise.all(tasks.map((task) => task.stop()));
       await heartbeat.leave().catch(() => {});
       await handler.close?.();
-      for (const reader of readers) reader.disconnect();
+      for (const reader of readers) reader.close();
+      replies.close();
       redis.disconnect();
     },
   };

@@ -9,6 +9,7 @@ export * from "./messages.ts";
 export * from "./metrics.ts";
 export * from "./periodic.ts";
 export * from "./redis.ts";
+export * from "./stream-connection.ts";
 export * from "./stream-group.ts";
 export * from "./stream-stats.ts";
 export * from "./trace-context.ts";

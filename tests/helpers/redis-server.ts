@@ -139,6 +139,15 @@ export class TestRedis {
     this.process = undefined;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered, as on a hung host. */
+  pause(): void {
+    this.process?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.process?.kill("SIGCONT");
+  }
+
   /** Kills and starts again on the same port; without AOF the new server is empty. */
   async restart(): Promise<void> {
     await this.kill();
@@ -146,6 +155,7 @@ export class TestRedis {
   }
 
   async destroy(): Promise<void> {
+    this.resume();
     this.admin?.disconnect();
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });

@@ -1,8 +1,11 @@
-import { decodeReply, isReady, type Logger, MalformedMessageError, waitUntilReady } from "@rsd/shared";
-import type Redis from "ioredis";
+import {
+  decodeReply,
+  type Logger,
+  MalformedMessageError,
+  type StreamConnection,
+  streamEntries,
+} from "@rsd/shared";
 import type { PendingReplies } from "./pending-replies.ts";
-
-type XReadReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
 
 /**
  * The one reader of this ingress's reply stream: a blocking XREAD on a dedicated connection
@@ -19,7 +22,7 @@ export class ReplyLoop {
   healthy = false;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: StreamConnection,
     private readonly stream: string,
     private readonly pending: PendingReplies,
     private readonly logger: Logger,
@@ -41,7 +44,7 @@ export class ReplyLoop {
   async stop(): Promise<void> {
     this.abort.abort();
     // A blocked XREAD holds the connection for up to `blockMs`; closing it ends the read at once.
-    this.connection.disconnect();
+    this.connection.close();
     await this.running;
   }
 
@@ -49,24 +52,24 @@ export class ReplyLoop {
     const signal = this.abort.signal;
     let failures = 0;
     while (!signal.aborted) {
-      if (!isReady(this.connection)) {
+      if (!this.connection.ready) {
         this.healthy = false;
-        await waitUntilReady(this.connection, 1000, signal);
+        await this.connection.waitUntilReady(1000, signal);
         continue;
       }
       try {
-        const result = (await this.connection.xread(
+        const result = await this.connection.send("XREAD", [
           "COUNT",
-          1000,
+          "1000",
           "BLOCK",
-          this.blockMs,
+          String(this.blockMs),
           "STREAMS",
           this.stream,
           this.lastId,
-        )) as XReadReply;
+        ]);
         this.healthy = true;
         failures = 0;
-        if (result) this.dispatch(result);
+        this.dispatch(result);
       } catch (error) {
         if (signal.aborted) break;
         this.healthy = false;
@@ -78,11 +81,11 @@ export class ReplyLoop {
     this.healthy = false;
   }
 
-  private dispatch(result: NonNullable<XReadReply>): void {
-    for (const [, entries] of result) {
+  private dispatch(result: unknown): void {
+    for (const [, entries] of streamEntries(result)) {
       for (const [id, fields] of entries) {
         this.lastId = id;
-        if (!fields.includes("status")) continue; // the stream's creation marker
+        if (!fields?.includes("status")) continue; // the stream's creation marker
         try {
           const reply = decodeReply(fields);
           if (!this.pending.deliver(reply)) {

@@ -1,6 +1,7 @@
-import type Redis from "ioredis";
+import type { StreamConnection } from "@rsd/shared";
 
 interface Pending {
+  stream: string;
   fields: string[];
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -8,61 +9,28 @@ interface Pending {
 
 /**
  * Adds requests to their stream in batches: every XADD asked for in one turn of the event loop
- * leaves in one pipeline per stream (one write), instead of one socket write per HTTP request.
- * Under load that is most of what the ingress spends per request; when idle a batch is a single
- * request and costs one zero-delay timer (a timer, not setImmediate, lets the requests of the next
- * event-loop turns join the batch). One pipeline per stream keeps each batch in one slot, as
- * Redis Cluster requires.
+ * is sent together at the end of that turn (setImmediate), so the connection's auto-pipelining
+ * puts them in one socket write instead of one per HTTP request. A zero-delay timer would batch
+ * more but costs a whole millisecond in Bun (timers have 1 ms resolution), and with a bounded
+ * number of clients every millisecond of latency is throughput lost.
  */
 export class EnqueueBatcher {
-  private batches = new Map<string, Pending[]>();
+  private batch: Pending[] = [];
 
-  constructor(
-    private readonly redis: Redis,
-    /**
-     * Redis Cluster: no explicit pipelines. A cluster pipeline caught by a slots refresh was seen
-     * never to settle, stranding its requests until their deadline; single commands are
-     * auto-pipelined per node by the cluster client and fail or succeed on their own.
-     */
-    private readonly cluster = false,
-  ) {}
+  constructor(private readonly connection: StreamConnection) {}
 
   add(stream: string, fields: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.batches.size === 0) setTimeout(() => this.flush(), 0);
-      let batch = this.batches.get(stream);
-      if (!batch) {
-        batch = [];
-        this.batches.set(stream, batch);
-      }
-      batch.push({ fields, resolve, reject });
+      if (this.batch.length === 0) setImmediate(() => this.flush());
+      this.batch.push({ stream, fields, resolve, reject });
     });
   }
 
   private flush(): void {
-    const batches = this.batches;
-    this.batches = new Map();
-    for (const [stream, batch] of batches) void this.send(stream, batch);
-  }
-
-  private async send(stream: string, batch: Pending[]): Promise<void> {
-    if (this.cluster) {
-      for (const { fields, resolve, reject } of batch) {
-        this.redis.xadd(stream, "*", ...fields).then(() => resolve(), reject);
-      }
-      return;
-    }
-    const pipeline = this.redis.pipeline();
-    for (const { fields } of batch) pipeline.xadd(stream, "*", ...fields);
-    try {
-      const results = (await pipeline.exec()) ?? [];
-      batch.forEach(({ resolve, reject }, index) => {
-        const error = results[index]?.[0];
-        if (error) reject(error);
-        else resolve();
-      });
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
+    const batch = this.batch;
+    this.batch = [];
+    for (const { stream, fields, resolve, reject } of batch) {
+      this.connection.send("XADD", [stream, "*", ...fields]).then(() => resolve(), reject);
     }
   }
 }

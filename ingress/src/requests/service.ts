@@ -1,12 +1,11 @@
 import {
   encodeRequest,
-  isReady,
   type Logger,
   type RequestKind,
   type RequestMessage,
+  type StreamConnection,
   type StreamKeys,
 } from "@rsd/shared";
-import type Redis from "ioredis";
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
@@ -29,7 +28,8 @@ export interface SubmitInput {
 }
 
 export interface RequestServiceDeps {
-  redis: Redis;
+  /** The connection the XADDs travel on (see EnqueueBatcher): no point enqueueing while it is down. */
+  streams: StreamConnection;
   keys: StreamKeys;
   enqueuer: EnqueueBatcher;
   replyStream: string;
@@ -61,7 +61,7 @@ export class RequestService {
         deps.shedder.retryAfterS,
       );
     }
-    if (!isReady(deps.redis)) throw new UnavailableError("Redis is unavailable; retry later", 1);
+    if (!deps.streams.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream();
     if (stream === undefined) {
       deps.metrics.shed.inc();
