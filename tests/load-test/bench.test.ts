@@ -30,7 +30,8 @@ describe("bun run bench", () => {
         "bare `GET /healthz`",
         "`POST /api/requests`",
         "saturation: 3 proxies × 50 terminals",
-        "minimal Redis Streams pipeline",
+        "minimal Redis Streams pipeline, tuned",
+        "the same minimal pipeline on ioredis",
         "overhead on a Redis Cluster",
       ]) {
         expect(stdout).toContain(row);

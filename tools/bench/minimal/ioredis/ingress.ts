@@ -1,7 +1,8 @@
 /**
- * The yardstick for the overhead benchmark: a minimal Redis Streams request/reply ingress, with
+ * The overhead benchmark's second yardstick: the minimal pipeline of ../native on ioredis, with
  * none of the product's validation, deadlines, metrics or logging — what the queue round trip
- * costs on this machine with the same HTTP server and Redis client. Not part of the product.
+ * costs with ioredis, the client the product keeps for everything off the hot path. Not part of
+ * the product.
  */
 import Redis from "ioredis";
 
