@@ -45,35 +45,27 @@ export interface ReplyMessage {
 
 export type StreamFields = string[];
 
-export function encodeRequest(message: RequestMessage): StreamFields {
-  const fields = [
-    "id",
-    message.id,
-    "reply",
-    message.replyTo,
-    "deadline",
-    String(message.deadline),
-    "enq",
-    String(message.enqueuedAt),
-    "att",
-    String(message.attempt),
-    "payload",
-    message.payload,
-  ];
-  if (message.resultTtlS > 0) fields.push("ttl", String(message.resultTtlS));
-  if (message.traceparent) fields.push("tp", message.traceparent);
-  if (message.kind !== "json") fields.push("kind", message.kind);
-  if (message.retrySafe) fields.push("rs", "1");
-  return fields;
-}
+/**
+ * On the stream each message is two fields: `m`, its metadata as space-separated words, and the
+ * body (`payload`, or `result` / `error`) as it is. Every metadata word comes from a restricted
+ * alphabet (UUIDs, numbers, key names of [A-Za-z0-9._:{}-], pod names, traceparent hex), so a
+ * space never needs escaping. Two fields instead of up to twenty: each field is a string that
+ * Redis stores and both clients encode, parse and allocate per request, and with a zero-time
+ * backend that per-request work is what the gateway costs (docs/benchmarks.md).
+ *
+ * Request `m`: id replyTo deadline enqueuedAt attempt resultTtlS kind retrySafe traceparent
+ * (replyTo and traceparent are `-` when absent). Reply `m`: id status pod terminal queuedMs
+ * processingMs.
+ */
+const META = "m";
+const ABSENT = "-";
 
-/** Flat [field, value, …] from XREAD into a lookup object. */
-export function fieldsToRecord(fields: readonly string[]): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (let index = 0; index + 1 < fields.length; index += 2) {
-    record[fields[index] as string] = fields[index + 1] as string;
-  }
-  return record;
+export function encodeRequest(message: RequestMessage): StreamFields {
+  const meta =
+    `${message.id} ${message.replyTo || ABSENT} ${message.deadline} ${message.enqueuedAt} ` +
+    `${message.attempt} ${message.resultTtlS} ${message.kind} ${message.retrySafe ? 1 : 0} ` +
+    `${message.traceparent || ABSENT}`;
+  return [META, meta, "payload", message.payload];
 }
 
 /** Thrown for a stream entry that is not a valid message: it is dead-lettered, never retried. */
@@ -81,73 +73,78 @@ export class MalformedMessageError extends Error {
   override name = "MalformedMessageError";
 }
 
-function requireNumber(record: Record<string, string>, field: string): number {
-  const value = Number(record[field]);
-  if (record[field] === undefined || !Number.isFinite(value)) {
-    throw new MalformedMessageError(`field ${field} missing or not a number`);
-  }
-  return value;
+/** The metadata words of an entry, checked for count; `body` is the value of the named body field. */
+function unpack(
+  fields: readonly string[],
+  words: number,
+  what: string,
+): { meta: string[]; bodyField: string | undefined; body: string | undefined } {
+  if (fields[0] !== META || typeof fields[1] !== "string")
+    throw new MalformedMessageError(`not a ${what}: no "${META}" field first`);
+  const meta = fields[1].split(" ");
+  if (meta.length !== words)
+    throw new MalformedMessageError(`${what} metadata has ${meta.length} words, expected ${words}`);
+  return { meta, bodyField: fields[2], body: fields[3] };
 }
 
-function requireString(record: Record<string, string>, field: string): string {
-  const value = record[field];
-  if (value === undefined) throw new MalformedMessageError(`field ${field} missing`);
+function numberAt(meta: string[], index: number, name: string): number {
+  const value = Number(meta[index]);
+  if (meta[index] === "" || !Number.isFinite(value))
+    throw new MalformedMessageError(`${name} is not a number: ${meta[index]}`);
   return value;
 }
 
 export function decodeRequest(fields: readonly string[]): RequestMessage {
-  const record = fieldsToRecord(fields);
+  const { meta, bodyField, body } = unpack(fields, 9, "request");
+  if (bodyField !== "payload" || body === undefined) throw new MalformedMessageError("payload missing");
+  const [id, replyTo, , , , , kind, retrySafe, traceparent] = meta as [
+    string,
+    string,
+    ...string[],
+  ];
   const message: RequestMessage = {
-    id: requireString(record, "id"),
-    replyTo: requireString(record, "reply"),
-    deadline: requireNumber(record, "deadline"),
-    enqueuedAt: requireNumber(record, "enq"),
-    attempt: record.att === undefined ? 1 : requireNumber(record, "att"),
-    payload: requireString(record, "payload"),
-    resultTtlS: record.ttl === undefined ? 0 : requireNumber(record, "ttl"),
-    kind: record.kind === "http" ? "http" : "json",
-    retrySafe: record.rs === "1",
+    id,
+    replyTo: replyTo === ABSENT ? "" : replyTo,
+    deadline: numberAt(meta, 2, "deadline"),
+    enqueuedAt: numberAt(meta, 3, "enqueuedAt"),
+    attempt: numberAt(meta, 4, "attempt"),
+    payload: body,
+    resultTtlS: numberAt(meta, 5, "resultTtlS"),
+    kind: kind === "http" ? "http" : "json",
+    retrySafe: retrySafe === "1",
   };
-  if (record.tp) message.traceparent = record.tp;
+  if (traceparent && traceparent !== ABSENT) message.traceparent = traceparent;
   return message;
 }
 
 export function encodeReply(reply: ReplyMessage): StreamFields {
-  const fields = [
-    "id",
-    reply.id,
-    "status",
-    reply.status,
-    "pod",
-    reply.pod,
-    "term",
-    String(reply.terminal),
-    "qms",
-    String(reply.queuedMs),
-    "pms",
-    String(reply.processingMs),
-  ];
-  if (reply.result !== undefined) fields.push("result", reply.result);
-  if (reply.error !== undefined) fields.push("error", reply.error);
-  return fields;
+  const meta = `${reply.id} ${reply.status} ${reply.pod} ${reply.terminal} ${reply.queuedMs} ${reply.processingMs}`;
+  if (reply.result !== undefined) return [META, meta, "result", reply.result];
+  if (reply.error !== undefined) return [META, meta, "error", reply.error];
+  return [META, meta];
+}
+
+/** Whether an entry of a reply stream is a reply (the stream also holds its creation marker). */
+export function isReplyEntry(fields: readonly string[] | null): fields is string[] {
+  return fields?.[0] === META;
 }
 
 export function decodeReply(fields: readonly string[]): ReplyMessage {
-  const record = fieldsToRecord(fields);
-  const status = requireString(record, "status");
+  const { meta, bodyField, body } = unpack(fields, 6, "reply");
+  const [id, status, pod] = meta as [string, string, string];
   if (status !== "completed" && status !== "failed" && status !== "expired") {
     throw new MalformedMessageError(`unknown reply status ${status}`);
   }
   const reply: ReplyMessage = {
-    id: requireString(record, "id"),
+    id,
     status,
-    pod: record.pod ?? "",
-    terminal: record.term === undefined ? -1 : requireNumber(record, "term"),
-    queuedMs: record.qms === undefined ? 0 : requireNumber(record, "qms"),
-    processingMs: record.pms === undefined ? 0 : requireNumber(record, "pms"),
+    pod,
+    terminal: numberAt(meta, 3, "terminal"),
+    queuedMs: numberAt(meta, 4, "queuedMs"),
+    processingMs: numberAt(meta, 5, "processingMs"),
   };
-  if (record.result !== undefined) reply.result = record.result;
-  if (record.error !== undefined) reply.error = record.error;
+  if (bodyField === "result" && body !== undefined) reply.result = body;
+  if (bodyField === "error" && body !== undefined) reply.error = body;
   return reply;
 }
 

@@ -1,5 +1,6 @@
 import {
   decodeReply,
+  isReplyEntry,
   type Logger,
   MalformedMessageError,
   type StreamConnection,
@@ -85,7 +86,7 @@ export class ReplyLoop {
     for (const [, entries] of streamEntries(result)) {
       for (const [id, fields] of entries) {
         this.lastId = id;
-        if (!fields?.includes("status")) continue; // the stream's creation marker
+        if (!isReplyEntry(fields)) continue; // the stream's creation marker
         try {
           const reply = decodeReply(fields);
           if (!this.pending.deliver(reply)) {
