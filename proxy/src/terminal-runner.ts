@@ -5,6 +5,7 @@ import {
   type RequestMessage,
   traceIdOf,
 } from "@rsd/shared";
+import { DeadlineSignal } from "./deadline-signal.ts";
 import { type EntryRef, refKey } from "./entry-ref.ts";
 import type { Handler } from "./handlers/handler.ts";
 import type { ProxyMetrics } from "./metrics.ts";
@@ -67,15 +68,7 @@ export class TerminalRunner {
     this.maxConcurrent = Math.max(this.maxConcurrent, this.running.size);
     const queuedMs = Math.max(0, startedAt - message.enqueuedAt);
     this.metrics.queueWait.observe(queuedMs / 1000);
-    // The deadline as an AbortSignal whose timer is cleared when the handler returns:
-    // AbortSignal.timeout() would leave one live timer per request until its deadline (30 s by
-    // default), hundreds of thousands of them under load.
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException("the request's deadline passed", "TimeoutError")),
-      Math.max(1, message.deadline - startedAt),
-    );
-    const signal = deadline.signal;
+    const deadline = new DeadlineSignal(message.deadline);
     let result: string | undefined;
     let failure: unknown;
     try {
@@ -83,7 +76,9 @@ export class TerminalRunner {
         id: message.id,
         payload: message.payload,
         deadline: message.deadline,
-        signal,
+        get signal() {
+          return deadline.signal;
+        },
         attempt: message.attempt,
         kind: message.kind,
         retrySafe: message.retrySafe,
@@ -92,7 +87,7 @@ export class TerminalRunner {
     } catch (error) {
       failure = error;
     } finally {
-      clearTimeout(timer);
+      deadline.dispose();
     }
     const processingMs = Date.now() - startedAt;
     // Free the terminal before anything else: the next request starts now, not after a round trip.
@@ -110,7 +105,7 @@ export class TerminalRunner {
         queuedMs,
         processingMs,
       });
-    } else if (signal.aborted || Date.now() >= message.deadline) {
+    } else if (deadline.aborted || Date.now() >= message.deadline) {
       this.policy.expired(entry, message, this.pod, terminal, processingMs);
     } else {
       this.policy.failed(entry, message, failure, this.pod);
@@ -120,7 +115,7 @@ export class TerminalRunner {
     this.logger.info("request processed", {
       requestId: message.id,
       traceId: traceIdOf(message.traceparent),
-      outcome: result !== undefined ? "ok" : signal.aborted ? "expired" : "error",
+      outcome: result !== undefined ? "ok" : deadline.aborted ? "expired" : "error",
       attempt: message.attempt,
       terminal,
       queuedMs,
