@@ -97,11 +97,7 @@ function numberAt(meta: string[], index: number, name: string): number {
 export function decodeRequest(fields: readonly string[]): RequestMessage {
   const { meta, bodyField, body } = unpack(fields, 9, "request");
   if (bodyField !== "payload" || body === undefined) throw new MalformedMessageError("payload missing");
-  const [id, replyTo, , , , , kind, retrySafe, traceparent] = meta as [
-    string,
-    string,
-    ...string[],
-  ];
+  const [id, replyTo, , , , , kind, retrySafe, traceparent] = meta as [string, string, ...string[]];
   const message: RequestMessage = {
     id,
     replyTo: replyTo === ABSENT ? "" : replyTo,
