@@ -4,6 +4,7 @@ import {
   isErrorReply,
   NativeStreamConnection,
   type StreamConnection,
+  type StreamEntry,
   streamEntries,
 } from "@rsd/shared";
 import { TestRedis } from "../helpers/redis-server.ts";
@@ -12,7 +13,7 @@ import { waitFor } from "../helpers/wait.ts";
 setDefaultTimeout(60_000);
 
 describe("streamEntries: one shape for every XREAD reply", () => {
-  const entries = [["1-0", ["a", "1"]]];
+  const entries: StreamEntry[] = [["1-0", ["a", "1"]]];
   test("a RESP3 map (Bun's client), a flat RESP3 map (ioredis call), RESP2 pairs, and nothing", () => {
     expect(streamEntries({ s: entries, t: [] })).toEqual([
       ["s", entries],
