@@ -47,7 +47,7 @@ export class Launcher {
   private readonly started: Started[] = [];
   private readonly dirs: string[] = [];
 
-  async redis(extraArgs: string[] = []): Promise<{ url: string }> {
+  async redis(extraArgs: string[] = []): Promise<{ url: string; pid: number }> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "rsd-bench-redis-"));
     this.dirs.push(dir);
@@ -87,7 +87,7 @@ export class Launcher {
       10_000,
       () => proc.exitCode,
     );
-    return { url: `redis://127.0.0.1:${port}` };
+    return { url: `redis://127.0.0.1:${port}`, pid: proc.pid };
   }
 
   /**

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
-import { type BenchRun, benchmarksMarkdown, resultsTable } from "./report.ts";
+import { type BenchRun, benchmarksMarkdown, cpuTable, resultsTable } from "./report.ts";
 import { runClusterOverhead, runMinimal, runOverhead, runSaturation } from "./scenarios.ts";
 
 const program = new Command("bench")
@@ -70,6 +70,8 @@ if (wanted("cluster")) run.cluster = await runClusterOverhead(options.duration, 
 if (wanted("saturation")) run.saturation = await runSaturation(options.duration, log);
 
 console.log(resultsTable(run));
+const cpu = cpuTable(run);
+if (cpu) console.log(`\nCPU per request, by process:\n${cpu}`);
 if (options.write && run.overhead && run.saturation) {
   const output = resolve(repoRoot, options.output);
   writeFileSync(output, benchmarksMarkdown(run));

@@ -3,6 +3,7 @@ import {
   OVERHEAD,
   OVERHEAD_BODY,
   type OverheadResult,
+  type PostResult,
   SATURATION,
   type SaturationResult,
 } from "./scenarios.ts";
@@ -19,7 +20,7 @@ export interface BenchRun {
   overhead: OverheadResult | null;
   saturation: SaturationResult | null;
   /** The minimal Redis Streams pipeline under the same load: tuned (Bun's native client) and on ioredis. */
-  minimal: { native: WrkResult; ioredis: WrkResult } | null;
+  minimal: { native: PostResult; ioredis: PostResult } | null;
   /** The overhead POST on a 3-master Redis Cluster with 3 shards. */
   cluster: WrkResult | null;
 }
@@ -65,6 +66,35 @@ export function resultsTable(run: BenchRun): string {
   return rows.join("\n");
 }
 
+/**
+ * CPU per request by process for the POST runs: the product's and the minimal pipelines', side by
+ * side, so the difference says which process spends what the ratio loses.
+ */
+export function cpuTable(run: BenchRun): string | undefined {
+  const rows: [string, PostResult][] = [];
+  if (run.overhead) rows.push(["product `POST /api/requests`", run.overhead.post]);
+  if (run.minimal) {
+    rows.push(["minimal pipeline, tuned (native client)", run.minimal.native]);
+    rows.push(["minimal pipeline on ioredis", run.minimal.ioredis]);
+  }
+  const measured = rows.filter(([, result]) => result.cpu);
+  if (measured.length === 0) return undefined;
+  const columns = ["ingress", "proxy", "redis", "wrk + rest"];
+  const lines = [
+    `| POST run | ${columns.map((c) => `${c} µs`).join(" | ")} | total µs | cores busy |`,
+    `|---|${columns.map(() => "--:").join("|")}|--:|--:|`,
+  ];
+  for (const [name, result] of measured) {
+    const cpu = result.cpu as NonNullable<PostResult["cpu"]>;
+    const total = columns.reduce((sum, c) => sum + (cpu.usPerRequest[c] ?? 0), 0);
+    const cores = columns.reduce((sum, c) => sum + (cpu.cores[c] ?? 0), 0);
+    lines.push(
+      `| ${name} | ${columns.map((c) => (cpu.usPerRequest[c] ?? 0).toFixed(1)).join(" | ")} | ${total.toFixed(1)} | ${cores.toFixed(2)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 /** docs/benchmarks.md, generated whole so the numbers, the command and the machine never drift apart. */
 export function benchmarksMarkdown(run: BenchRun): string {
   const m = run.machine;
@@ -91,7 +121,20 @@ Two questions, measured on one machine with the real services:
   was ${m.loadAverage} when the run started${m.loadAverage > m.nproc / 2 ? " (other work was running: expect these numbers to be lower and noisier than on an idle machine)" : ""}.
 
 ${resultsTable(run)}
+${
+  cpuTable(run)
+    ? `
+### Where the CPU goes
 
+CPU time per answered request, by process, in the POST runs above (from \`/proc\`: each process's
+user + system time over the measured window, divided by the requests answered; "wrk + rest" is
+the machine's remaining busy time). With everything on ${m.nproc} CPUs, the req/s of a run is
+roughly ${m.nproc} cores ÷ its total, as long as no single process is the one that is saturated.
+
+${cpuTable(run)}
+`
+    : ""
+}
 ${o ? `Overhead commands (wrk; the bench generates the Lua scripts, which also print wrk's numbers as JSON):\n\n\`\`\`sh\n${o.commands.healthz}\n${o.commands.post}\n\`\`\`\n\nwith \`post.lua\` setting the ${Buffer.byteLength(OVERHEAD_BODY)}-byte request:\n\n\`\`\`lua\nwrk.method = "POST"\nwrk.body = '${OVERHEAD_BODY}'\nwrk.headers["Content-Type"] = "application/json"\n\`\`\`\n` : ""}
 ${
   s

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LoadTestResult } from "../load-test/result.ts";
+import { type CpuBreakdown, startCpuSample } from "./cpu.ts";
 import { Launcher, repoRoot } from "./launcher.ts";
-import { runWrk, type WrkResult, wrkCommand } from "./wrk.ts";
+import { runWrk, type WrkResult, type WrkRun, wrkCommand } from "./wrk.ts";
 
 /** The two scenarios of issue 2's benchmark, with the parameters fixed there. */
 export const OVERHEAD = { terminals: 64, connections: 64, processingMs: 0 } as const;
@@ -14,9 +15,12 @@ export const OVERHEAD_BODY = JSON.stringify({
   payload: { orderId: "ord-000042", customer: "c-1337", items: [{ sku: "sku-7", qty: 2 }], note: "bench" },
 });
 
+/** A POST measurement, with where the CPU went during it when /proc could tell. */
+export type PostResult = WrkResult & { cpu?: CpuBreakdown };
+
 export interface OverheadResult {
   healthz: WrkResult;
-  post: WrkResult;
+  post: PostResult;
   commands: { healthz: string; post: string };
 }
 
@@ -39,17 +43,18 @@ function serviceEnv(redisUrl: string, prefix: string): Record<string, string> {
 
 /** The overhead scenario's services: one proxy with 64 terminals at 0 ms, one ingress without shedding. */
 async function startOverheadStack(launcher: Launcher, env: Record<string, string>) {
-  await launcher.service("proxy", "proxy-1", {
+  const proxy = await launcher.service("proxy", "proxy-1", {
     ...env,
     POD_NAME: "bench-proxy-1",
     TERMINALS: String(OVERHEAD.terminals),
     PROCESSING_MS: String(OVERHEAD.processingMs),
   });
-  return await launcher.service("ingress", "ingress", {
+  const ingress = await launcher.service("ingress", "ingress", {
     ...env,
     POD_NAME: "bench-ingress",
     MAX_QUEUE_DEPTH: "0",
   });
+  return { ingress, proxy };
 }
 
 async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> {
@@ -75,7 +80,7 @@ export async function runOverhead(durationS: number, log: (line: string) => void
   try {
     const redis = await launcher.redis();
     const env = serviceEnv(redis.url, "bench-overhead");
-    const ingress = await startOverheadStack(launcher, env);
+    const { ingress, proxy } = await startOverheadStack(launcher, env);
     await expectRoundTrip(ingress.url, OVERHEAD_BODY);
 
     const threads = 2;
@@ -93,7 +98,11 @@ export async function runOverhead(durationS: number, log: (line: string) => void
     log(`overhead: GET /healthz for ${durationS} s`);
     const healthz = await runWrk(healthzRun);
     log(`overhead: POST /api/requests for ${durationS} s`);
-    const post = await runWrk(postRun);
+    const post = await measured(postRun, {
+      ingress: ingress.process.pid,
+      proxy: proxy.process.pid,
+      redis: redis.pid,
+    });
     const show = (args: string[]) =>
       args.join(" ").replace(/http:\/\/127\.0\.0\.1:\d+/, "http://127.0.0.1:<port>");
     return {
@@ -198,8 +207,20 @@ export async function runSaturation(
   }
 }
 
+/** One wrk run with the CPU of `processes` sampled over it. */
+async function measured(run: WrkRun, processes: Record<string, number>): Promise<PostResult> {
+  const stop = startCpuSample(processes);
+  const result = await runWrk(run);
+  const cpu = stop?.(result.requests, result.durationS);
+  return cpu ? { ...result, cpu } : result;
+}
+
 /** Runs wrk's POST against an ingress already started, after a short warm-up. */
-async function measurePost(ingressUrl: string, durationS: number): Promise<WrkResult> {
+async function measurePost(
+  ingressUrl: string,
+  durationS: number,
+  processes: Record<string, number> = {},
+): Promise<PostResult> {
   await expectRoundTrip(ingressUrl, OVERHEAD_BODY);
   const run = {
     url: `${ingressUrl}/api/requests`,
@@ -209,7 +230,7 @@ async function measurePost(ingressUrl: string, durationS: number): Promise<WrkRe
     body: OVERHEAD_BODY,
   };
   await runWrk({ ...run, durationS: Math.min(3, durationS) });
-  return await runWrk(run);
+  return await measured(run, processes);
 }
 
 /**
@@ -221,7 +242,7 @@ async function measurePost(ingressUrl: string, durationS: number): Promise<WrkRe
 export async function runMinimal(
   durationS: number,
   log: (line: string) => void,
-): Promise<{ native: WrkResult; ioredis: WrkResult }> {
+): Promise<{ native: PostResult; ioredis: PostResult }> {
   const native = await runMinimalVariant("native", durationS, log);
   const ioredis = await runMinimalVariant("ioredis", durationS, log);
   return { native, ioredis };
@@ -231,12 +252,17 @@ async function runMinimalVariant(
   variant: "native" | "ioredis",
   durationS: number,
   log: (line: string) => void,
-): Promise<WrkResult> {
+): Promise<PostResult> {
   const launcher = new Launcher();
   try {
     const redis = await launcher.redis();
     const dir = `tools/bench/minimal/${variant}`;
-    await launcher.service("proxy", `minimal-${variant}-proxy`, { REDIS_URL: redis.url }, `${dir}/proxy.ts`);
+    const proxy = await launcher.service(
+      "proxy",
+      `minimal-${variant}-proxy`,
+      { REDIS_URL: redis.url },
+      `${dir}/proxy.ts`,
+    );
     const ingress = await launcher.service(
       "ingress",
       `minimal-${variant}-ingress`,
@@ -244,7 +270,11 @@ async function runMinimalVariant(
       `${dir}/ingress.ts`,
     );
     log(`minimal pipeline (${variant}): POST for ${durationS} s`);
-    return await measurePost(ingress.url, durationS);
+    return await measurePost(ingress.url, durationS, {
+      ingress: ingress.process.pid,
+      proxy: proxy.process.pid,
+      redis: redis.pid,
+    });
   } finally {
     await launcher.stopAll();
   }
@@ -263,7 +293,7 @@ export async function runClusterOverhead(durationS: number, log: (line: string) 
       REDIS_CLUSTER_NODES: seeds,
       STREAM_SHARDS: "3",
     };
-    const ingress = await startOverheadStack(launcher, env);
+    const { ingress } = await startOverheadStack(launcher, env);
     log(`cluster: POST for ${durationS} s on 3 masters, 3 shards`);
     return await measurePost(ingress.url, durationS);
   } finally {
