@@ -60,8 +60,9 @@ export interface NativeConnectionOptions {
   name: string;
   logger: Logger;
   /**
-   * A command that has not been answered after this long means a hung server: the connection is
-   * closed (failing what is in flight) and opened again. Blocking reads add their BLOCK time.
+   * A PING not answered after this long means a hung server: the connection is closed (failing
+   * what is in flight) and opened again. On a blocking connection the PING queues behind the read,
+   * so the caller adds the BLOCK time.
    */
   stallTimeoutMs?: number;
 }
@@ -75,9 +76,8 @@ export class NativeStreamConnection implements StreamConnection {
   private closed = false;
   private attempt = 0;
   private readonly waiters = new Set<() => void>();
-  /** Commands sent and not yet answered, and when the last answer arrived: the stall watchdog's input. */
-  private inFlight = 0;
-  private lastAnswerAt = Date.now();
+  /** When the watchdog's PING in flight was sent (undefined: none in flight). */
+  private pingSentAt: number | undefined;
   private readonly watchdog: ReturnType<typeof setInterval>;
 
   constructor(private readonly options: NativeConnectionOptions) {
@@ -98,16 +98,9 @@ export class NativeStreamConnection implements StreamConnection {
       this.connected = false;
       if (!this.closed && !this.connecting) void this.connect();
     };
+    // A watchdog PING rather than a timer per command: the hot path pays nothing for it.
     const stallMs = options.stallTimeoutMs ?? 2000;
-    this.watchdog = setInterval(
-      () => {
-        if (this.connected && this.inFlight > 0 && Date.now() - this.lastAnswerAt > stallMs) {
-          this.log.warn("redis stopped answering; reconnecting", { inFlight: this.inFlight, stallMs });
-          this.client.close(); // fails what is in flight; onclose reconnects
-        }
-      },
-      Math.max(100, Math.floor(stallMs / 4)),
-    );
+    this.watchdog = setInterval(() => this.checkAlive(stallMs), Math.max(50, Math.floor(stallMs / 4)));
     this.watchdog.unref();
     void this.connect();
   }
@@ -117,17 +110,7 @@ export class NativeStreamConnection implements StreamConnection {
   }
 
   send(command: string, args: string[]): Promise<unknown> {
-    if (this.inFlight++ === 0) this.lastAnswerAt = Date.now();
-    return this.client.send(command, args).then(
-      (reply) => {
-        this.answered();
-        return reply;
-      },
-      (error: unknown) => {
-        this.answered();
-        throw error;
-      },
-    );
+    return this.client.send(command, args);
   }
 
   waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
@@ -152,9 +135,25 @@ export class NativeStreamConnection implements StreamConnection {
     for (const wake of [...this.waiters]) wake();
   }
 
-  private answered(): void {
-    this.inFlight--;
-    this.lastAnswerAt = Date.now();
+  /** One PING in flight at a time; one unanswered for longer than `stallMs` means a hung server. */
+  private checkAlive(stallMs: number): void {
+    if (!this.connected) return;
+    const pending = this.pingSentAt;
+    if (pending !== undefined) {
+      if (Date.now() - pending > stallMs) {
+        this.log.warn("redis stopped answering; reconnecting", { stallMs });
+        this.pingSentAt = undefined;
+        this.client.close(); // fails what is in flight; onclose reconnects
+      }
+      return;
+    }
+    const sentAt = Date.now();
+    this.pingSentAt = sentAt;
+    // Whatever the answer (an error reply is an answer too), the server is alive.
+    const answered = () => {
+      if (this.pingSentAt === sentAt) this.pingSentAt = undefined;
+    };
+    this.client.send("PING", []).then(answered, answered);
   }
 
   private async connect(): Promise<void> {
@@ -167,7 +166,7 @@ export class NativeStreamConnection implements StreamConnection {
           this.connected = this.client.connected;
           if (!this.connected) continue;
           this.attempt = 0;
-          this.inFlight = 0;
+          this.pingSentAt = undefined;
           this.log.info("redis connected", { url: redactUrl(this.options.url) });
           for (const wake of [...this.waiters]) wake();
           return;
