@@ -6,6 +6,8 @@ export class IngressMetrics {
   readonly requests: Counter<"status">;
   readonly duration: Histogram;
   readonly inflight: Gauge;
+  /** API requests received and not yet answered (what the inflight gauge reports). */
+  inflightRequests = 0;
   readonly shed: Counter;
   private readonly answeredByStatus: Map<number, { inc(): void }>;
 
@@ -32,10 +34,15 @@ export class IngressMetrics {
       buckets: latencyBuckets,
       registers: [registry],
     });
+    const metrics = this;
     this.inflight = new Gauge({
       name: "rsd_ingress_inflight_requests",
       help: "API requests received and not yet answered.",
       registers: [registry],
+      // Read at scrape time from a plain number: no gauge update (label hashing) twice per request.
+      collect() {
+        this.set(metrics.inflightRequests);
+      },
     });
     this.answeredByStatus = new Map();
     this.shed = new Counter({

@@ -24,14 +24,14 @@ export function instrument(
     server.timeout(request, 0);
     if (request.url.includes("/proxy/")) rememberClientAddress(request, server);
     const started = performance.now();
-    metrics.inflight.inc();
+    metrics.inflightRequests++;
     let status = 500;
     try {
       const response = checkRequestLimits(request) ?? (await handle(request));
       status = response.status;
       return response;
     } finally {
-      metrics.inflight.dec();
+      metrics.inflightRequests--;
       metrics.answered(status);
       metrics.duration.observe((performance.now() - started) / 1000);
     }
