@@ -77,6 +77,9 @@ export class TerminalPool {
 
   private giveBack(slot: number): void {
     this.free.push(slot);
+    // Most reads return fewer entries than they reserved: the rest come back one by one, mostly
+    // with nobody waiting, so this path allocates nothing then.
+    if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
