@@ -38,6 +38,15 @@ describe("the core pipeline, with two proxies of five terminals", () => {
     }
   });
 
+  test("a payload near MAX_BODY_BYTES (1 MiB), with every kind of character, comes back intact", async () => {
+    // Multi-byte UTF-8, escapes, spaces and the words the stream encoding separates with.
+    const piece = 'ünïcødé 🚀 "quoted" \\ back\\slash | m payload result - \t tab \n line ';
+    const text = piece.repeat(Math.floor((1024 * 1024 - 200) / Buffer.byteLength(JSON.stringify(piece))));
+    const { status, body } = await stack.request({ payload: { text }, timeoutMs: 10_000 });
+    expect(status).toBe(200);
+    expect((body.result as { echo: { text: string } }).echo.text).toBe(text);
+  });
+
   test("200 concurrent requests all succeed, and never more than 2 × 5 run at once", async () => {
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, index) => stack.request({ payload: { index }, timeoutMs: 20_000 })),
