@@ -11,12 +11,15 @@ describe("bun run bench", () => {
     const dir = mkdtempSync(join(tmpdir(), "rsd-bench-test-"));
     const output = join(dir, "benchmarks.md");
     try {
-      const child = Bun.spawn(["bun", "tools/bench/main.ts", "--duration", "1", "--output", output], {
-        cwd: resolve(import.meta.dir, "../.."),
-        stdout: "pipe",
-        stderr: "pipe",
-        stdin: "ignore",
-      });
+      const child = Bun.spawn(
+        ["bun", "tools/bench/main.ts", "--duration", "1", "--rounds", "2", "--output", output],
+        {
+          cwd: resolve(import.meta.dir, "../.."),
+          stdout: "pipe",
+          stderr: "pipe",
+          stdin: "ignore",
+        },
+      );
       const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
       const [stdout, stderr, code] = await Promise.all([
         new Response(child.stdout).text(),
@@ -39,10 +42,21 @@ describe("bun run bench", () => {
         // The req/s cell is a positive number.
         expect(Number(line?.split("|")[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);
       }
-      expect(markdown).toContain("**Command:** `bun run bench -- --duration 1 --output");
+      expect(markdown).toContain("**Command:** `bun run bench -- --duration 1 --rounds 2 --output");
       expect(markdown).toMatch(/\*\*Date:\*\* \d{4}-\d\d-\d\dT/);
       expect(markdown).toMatch(/\*\*Machine:\*\* \d+ CPUs \(`nproc`\)/);
       expect(markdown).toContain("efficiency");
+      // Both interleaved rounds are listed, and the CPU breakdown has a row per POST pipeline.
+      expect(markdown).toMatch(/round 1: [\d,]+ \/ [\d,]+ \/ [\d,]+ \([\d.]+%\); round 2: /);
+      for (const row of [
+        "product `POST /api/requests`",
+        "minimal pipeline, tuned",
+        "minimal pipeline on ioredis",
+      ]) {
+        const line = markdown.split("\n").find((l) => l.startsWith(`| ${row}`));
+        // The total CPU per request is a positive number of microseconds.
+        expect(Number(line?.split("|")[6]?.trim())).toBeGreaterThan(0);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,8 +9,9 @@ import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
-import { type BenchRun, benchmarksMarkdown, cpuTable, resultsTable } from "./report.ts";
-import { runClusterOverhead, runMinimal, runOverhead, runSaturation } from "./scenarios.ts";
+import { runOverheadComparison } from "./overhead.ts";
+import { type BenchRun, benchmarksMarkdown, cpuTable, resultsTable, roundsSummary } from "./report.ts";
+import { runClusterOverhead, runSaturation } from "./scenarios.ts";
 
 const program = new Command("bench")
   .description(
@@ -24,12 +25,16 @@ const program = new Command("bench")
     }),
   )
   .addOption(
-    new Option("--only <scenario>", "run one scenario").choices([
-      "overhead",
-      "saturation",
-      "minimal",
-      "cluster",
-    ]),
+    new Option("--only <scenario>", "run one scenario").choices(["overhead", "saturation", "cluster"]),
+  )
+  .addOption(
+    new Option("--rounds <n>", "interleaved rounds of the overhead comparison (median reported)")
+      .default(3)
+      .argParser((value) => {
+        if (!/^\d+$/.test(value) || Number(value) < 1)
+          throw new InvalidArgumentError("--rounds must be an integer ≥ 1.");
+        return Number(value);
+      }),
   )
   .addOption(new Option("--output <file>", "where to write the markdown").default("docs/benchmarks.md"))
   .addOption(new Option("--no-write", "print only; leave docs/benchmarks.md alone"))
@@ -37,7 +42,8 @@ const program = new Command("bench")
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation" | "minimal" | "cluster";
+  only?: "overhead" | "saturation" | "cluster";
+  rounds: number;
   output: string;
   write: boolean;
 }>();
@@ -60,19 +66,26 @@ const run: BenchRun = {
   overhead: null,
   saturation: null,
   minimal: null,
+  rounds: [],
   cluster: null,
 };
 
 const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
-if (wanted("minimal")) run.minimal = await runMinimal(options.duration, log);
-if (wanted("overhead")) run.overhead = await runOverhead(options.duration, log);
+if (wanted("overhead")) {
+  const comparison = await runOverheadComparison(options.duration, options.rounds, log);
+  run.overhead = comparison.overhead;
+  run.minimal = comparison.minimal;
+  run.rounds = comparison.rounds;
+}
 if (wanted("cluster")) run.cluster = await runClusterOverhead(options.duration, log);
 if (wanted("saturation")) run.saturation = await runSaturation(options.duration, log);
 
 console.log(resultsTable(run));
+const rounds = roundsSummary(run);
+if (rounds) console.log(`\n${rounds}`);
 const cpu = cpuTable(run);
 if (cpu) console.log(`\nCPU per request, by process:\n${cpu}`);
-if (options.write && run.overhead && run.saturation) {
+if (options.write && run.overhead && run.saturation && run.cluster) {
   const output = resolve(repoRoot, options.output);
   writeFileSync(output, benchmarksMarkdown(run));
   log(`wrote ${output}`);

@@ -1,12 +1,6 @@
 import type { Machine } from "./machine.ts";
-import {
-  OVERHEAD,
-  OVERHEAD_BODY,
-  type OverheadResult,
-  type PostResult,
-  SATURATION,
-  type SaturationResult,
-} from "./scenarios.ts";
+import type { OverheadResult, Pipeline } from "./overhead.ts";
+import { OVERHEAD, OVERHEAD_BODY, type PostResult, SATURATION, type SaturationResult } from "./scenarios.ts";
 import type { WrkResult } from "./wrk.ts";
 
 /** Issue 2's bars: within 20% of a minimal Redis Streams pipeline, and ≥ 98.5% of the saturation limit. */
@@ -21,6 +15,8 @@ export interface BenchRun {
   saturation: SaturationResult | null;
   /** The minimal Redis Streams pipeline under the same load: tuned (Bun's native client) and on ioredis. */
   minimal: { native: PostResult; ioredis: PostResult } | null;
+  /** req/s of each interleaved overhead round (the rows above report the median round). */
+  rounds: Record<Pipeline, number>[];
   /** The overhead POST on a 3-master Redis Cluster with 3 shards. */
   cluster: WrkResult | null;
 }
@@ -64,6 +60,18 @@ export function resultsTable(run: BenchRun): string {
     );
   }
   return rows.join("\n");
+}
+
+/** The overhead rounds, in the order they ran, with the product ÷ tuned-minimal ratio of each. */
+export function roundsSummary(run: BenchRun): string | undefined {
+  if (run.rounds.length === 0) return undefined;
+  const rounds = run.rounds
+    .map(
+      (round, index) =>
+        `round ${index + 1}: ${n0(round.product)} / ${n0(round.native)} / ${n0(round.ioredis)} (${pct(round.product / round.native)})`,
+    )
+    .join("; ");
+  return `POST req/s of each interleaved round — product / tuned minimal / minimal on ioredis (product ÷ tuned): ${rounds}. Each row above is its pipeline's median round.`;
 }
 
 /**
@@ -121,6 +129,8 @@ Two questions, measured on one machine with the real services:
   was ${m.loadAverage} when the run started${m.loadAverage > m.nproc / 2 ? " (other work was running: expect these numbers to be lower and noisier than on an idle machine)" : ""}.
 
 ${resultsTable(run)}
+
+${roundsSummary(run) ?? ""}
 ${
   cpuTable(run)
     ? `
@@ -157,6 +167,13 @@ ${
   load generator: what remains is the cost of the queue round trip (two stream writes, two blocking
   reads, an ack, JSON encoding). Compare the ratio between runs and machines rather than the raw
   req/s, which move with the CPU and whatever else runs on it.
+- **Rounds and the minimal pipelines** — the product and two minimal Redis Streams pipelines
+  (\`tools/bench/minimal/\`: Bun.serve, one \`XADD\`, one consumer-group worker, one reply \`XREAD\`;
+  no validation, deadlines, metrics or logs) run side by side and are measured in interleaved
+  rounds, product → tuned → ioredis, and each row shows its median round. The tuned one uses Bun's
+  native Redis client and is issue 2's yardstick; the ioredis one shows what the client alone
+  costs. On a shared virtual machine the speed of everything drifts by tens of percent within
+  minutes; interleaving puts the three through the same drift, so compare the ratios.
 - **Efficiency** (saturation) — achieved ÷ theoretical, where theoretical = terminals ÷ processing
   time = ${SATURATION.proxies} × ${SATURATION.terminals} ÷ ${SATURATION.processingMs / 1000} s = 1000 req/s. It is the fraction of
   the time the terminals were doing useful work. Every millisecond a terminal waits between
@@ -193,8 +210,9 @@ ${
 ## Running it
 
 \`\`\`sh
-bun run bench                      # both scenarios, 10 s each, rewrites this file
+bun run bench                      # every scenario, 10 s each, 3 overhead rounds; rewrites this file
 bun run bench -- --duration 30     # longer measurements
+bun run bench -- --rounds 5        # more interleaved overhead rounds (the median is reported)
 bun run bench -- --only saturation --no-write
 \`\`\`
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { LoadTestResult } from "../load-test/result.ts";
 import { type CpuBreakdown, startCpuSample } from "./cpu.ts";
 import { Launcher, repoRoot } from "./launcher.ts";
-import { runWrk, type WrkResult, type WrkRun, wrkCommand } from "./wrk.ts";
+import { runWrk, type WrkResult, type WrkRun } from "./wrk.ts";
 
 /** The two scenarios of issue 2's benchmark, with the parameters fixed there. */
 export const OVERHEAD = { terminals: 64, connections: 64, processingMs: 0 } as const;
@@ -17,12 +17,6 @@ export const OVERHEAD_BODY = JSON.stringify({
 
 /** A POST measurement, with where the CPU went during it when /proc could tell. */
 export type PostResult = WrkResult & { cpu?: CpuBreakdown };
-
-export interface OverheadResult {
-  healthz: WrkResult;
-  post: PostResult;
-  commands: { healthz: string; post: string };
-}
 
 export interface SaturationResult {
   connections: number;
@@ -37,12 +31,12 @@ export interface SaturationResult {
   command: string;
 }
 
-function serviceEnv(redisUrl: string, prefix: string): Record<string, string> {
+export function serviceEnv(redisUrl: string, prefix: string): Record<string, string> {
   return { REDIS_URL: redisUrl, STREAM_PREFIX: prefix, LOG_LEVEL: "warn" };
 }
 
 /** The overhead scenario's services: one proxy with 64 terminals at 0 ms, one ingress without shedding. */
-async function startOverheadStack(launcher: Launcher, env: Record<string, string>) {
+export async function startOverheadStack(launcher: Launcher, env: Record<string, string>) {
   const proxy = await launcher.service("proxy", "proxy-1", {
     ...env,
     POD_NAME: "bench-proxy-1",
@@ -57,7 +51,7 @@ async function startOverheadStack(launcher: Launcher, env: Record<string, string
   return { ingress, proxy };
 }
 
-async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> {
+export async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> {
   const response = await fetch(`${ingressUrl}/api/requests`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -68,54 +62,6 @@ async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> 
   const text = await response.text();
   if (response.status !== 200)
     throw new Error(`the stack does not answer: POST /api/requests → ${response.status} ${text}`);
-}
-
-/**
- * Overhead: what the gateway itself costs per request. PROCESSING_MS=0, one ingress, one proxy
- * with 64 terminals, 64 wrk connections; a bare GET /healthz on the same ingress in the same run
- * is the yardstick, so the ratio says how much of the HTTP server's own speed the queue keeps.
- */
-export async function runOverhead(durationS: number, log: (line: string) => void): Promise<OverheadResult> {
-  const launcher = new Launcher();
-  try {
-    const redis = await launcher.redis();
-    const env = serviceEnv(redis.url, "bench-overhead");
-    const { ingress, proxy } = await startOverheadStack(launcher, env);
-    await expectRoundTrip(ingress.url, OVERHEAD_BODY);
-
-    const threads = 2;
-    const healthzRun = {
-      url: `${ingress.url}/healthz`,
-      connections: OVERHEAD.connections,
-      threads,
-      durationS,
-    };
-    const postRun = { ...healthzRun, url: `${ingress.url}/api/requests`, body: OVERHEAD_BODY };
-    // Warm both paths first (JIT, connection pools, Redis allocations), then measure.
-    log("overhead: warming up");
-    await runWrk({ ...postRun, durationS: Math.min(3, durationS) });
-    await runWrk({ ...healthzRun, durationS: Math.min(2, durationS) });
-    log(`overhead: GET /healthz for ${durationS} s`);
-    const healthz = await runWrk(healthzRun);
-    log(`overhead: POST /api/requests for ${durationS} s`);
-    const post = await measured(postRun, {
-      ingress: ingress.process.pid,
-      proxy: proxy.process.pid,
-      redis: redis.pid,
-    });
-    const show = (args: string[]) =>
-      args.join(" ").replace(/http:\/\/127\.0\.0\.1:\d+/, "http://127.0.0.1:<port>");
-    return {
-      healthz,
-      post,
-      commands: {
-        healthz: show(wrkCommand(healthzRun, "get.lua")),
-        post: show(wrkCommand(postRun, "post.lua")),
-      },
-    };
-  } finally {
-    await launcher.stopAll();
-  }
 }
 
 /**
@@ -208,7 +154,7 @@ export async function runSaturation(
 }
 
 /** One wrk run with the CPU of `processes` sampled over it. */
-async function measured(run: WrkRun, processes: Record<string, number>): Promise<PostResult> {
+export async function measured(run: WrkRun, processes: Record<string, number>): Promise<PostResult> {
   const stop = startCpuSample(processes);
   const result = await runWrk(run);
   const cpu = stop?.(result.requests, result.durationS);
@@ -231,53 +177,6 @@ async function measurePost(
   };
   await runWrk({ ...run, durationS: Math.min(3, durationS) });
   return await measured(run, processes);
-}
-
-/**
- * The yardstick issue 2 names: a minimal, tuned Redis Streams request/reply pipeline under the
- * same wrk load on the same machine, so the product's overhead reads as a ratio measured in one
- * run. `native` (Bun.serve + Bun's native Redis client) is the tuned one; `ioredis` is the same
- * code on ioredis, to show what the client alone costs.
- */
-export async function runMinimal(
-  durationS: number,
-  log: (line: string) => void,
-): Promise<{ native: PostResult; ioredis: PostResult }> {
-  const native = await runMinimalVariant("native", durationS, log);
-  const ioredis = await runMinimalVariant("ioredis", durationS, log);
-  return { native, ioredis };
-}
-
-async function runMinimalVariant(
-  variant: "native" | "ioredis",
-  durationS: number,
-  log: (line: string) => void,
-): Promise<PostResult> {
-  const launcher = new Launcher();
-  try {
-    const redis = await launcher.redis();
-    const dir = `tools/bench/minimal/${variant}`;
-    const proxy = await launcher.service(
-      "proxy",
-      `minimal-${variant}-proxy`,
-      { REDIS_URL: redis.url },
-      `${dir}/proxy.ts`,
-    );
-    const ingress = await launcher.service(
-      "ingress",
-      `minimal-${variant}-ingress`,
-      { REDIS_URL: redis.url },
-      `${dir}/ingress.ts`,
-    );
-    log(`minimal pipeline (${variant}): POST for ${durationS} s`);
-    return await measurePost(ingress.url, durationS, {
-      ingress: ingress.process.pid,
-      proxy: proxy.process.pid,
-      redis: redis.pid,
-    });
-  } finally {
-    await launcher.stopAll();
-  }
 }
 
 /**
