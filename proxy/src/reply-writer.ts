@@ -50,20 +50,27 @@ export class ReplyWriter {
     return this.queue.length;
   }
 
-  /** Answers `message` (delivered as `entry`): where the reply goes and what is stored follow from the message. */
+  /**
+   * Answers `message` (delivered as `entry`): where the reply goes and what is stored follow from
+   * the message. Takes `reply` over (a fresh object from the caller) and completes it with the id.
+   */
   answer(
     entry: EntryRef,
     message: RequestMessage,
     reply: Omit<ReplyMessage, "id">,
     deadLetter?: string[],
   ): void {
-    this.write({
+    // Built field by field, not spread: this runs once per request.
+    const full = reply as ReplyMessage;
+    full.id = message.id;
+    const completion: Completion = {
       entry,
       replyTo: message.replyTo,
       resultTtlS: message.resultTtlS,
-      reply: { id: message.id, ...reply },
-      ...(deadLetter ? { deadLetter } : {}),
-    });
+      reply: full,
+    };
+    if (deadLetter) completion.deadLetter = deadLetter;
+    this.write(completion);
   }
 
   write(completion: Completion): void {
@@ -129,9 +136,10 @@ export class ReplyWriter {
    * reply to be written.
    */
   private async sendBatch(batch: Completion[]): Promise<void> {
-    const writes = batch.flatMap((item) =>
-      this.outcomeCommands(item).map(([command, ...args]) => this.connection.send(command, args)),
-    );
+    const writes: Promise<unknown>[] = [];
+    for (const item of batch)
+      for (const [command, args] of this.outcomeCommands(item))
+        writes.push(this.connection.send(command, args));
     const ack = () =>
       [...idsByStream(batch.map((item) => item.entry))].map(([stream, ids]) =>
         this.connection.send("XACK", [stream, this.keys.group, ...ids]),
@@ -155,29 +163,20 @@ export class ReplyWriter {
   }
 
   /** Dead letter, reply, stored result: what one finished request writes before its ack. */
-  private outcomeCommands(item: Completion): [string, ...string[]][] {
-    const commands: [string, ...string[]][] = [];
+  private outcomeCommands(item: Completion): [command: string, args: string[]][] {
+    const commands: [string, string[]][] = [];
     if (item.deadLetter)
-      commands.push(["XADD", this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]);
+      commands.push(["XADD", [this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]]);
     if (item.replyTo) {
       commands.push([
         "XADD",
-        item.replyTo,
-        "NOMKSTREAM",
-        "MAXLEN",
-        "~",
-        replyStreamMaxLen,
-        "*",
-        ...encodeReply(item.reply),
+        [item.replyTo, "NOMKSTREAM", "MAXLEN", "~", replyStreamMaxLen, "*", ...encodeReply(item.reply)],
       ]);
     }
     if (item.resultTtlS > 0) {
       commands.push([
         "SET",
-        this.keys.result(item.reply.id),
-        encodeStoredReply(item.reply),
-        "EX",
-        String(item.resultTtlS),
+        [this.keys.result(item.reply.id), encodeStoredReply(item.reply), "EX", String(item.resultTtlS)],
       ]);
     }
     return commands;

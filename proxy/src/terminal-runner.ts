@@ -7,7 +7,7 @@ import {
 } from "@rsd/shared";
 import { DeadlineSignal } from "./deadline-signal.ts";
 import { type EntryRef, refKey } from "./entry-ref.ts";
-import type { Handler } from "./handlers/handler.ts";
+import type { Handler, HandlerRequest } from "./handlers/handler.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import type { FailurePolicy } from "./recovery/failure-policy.ts";
 import type { ReplyWriter } from "./reply-writer.ts";
@@ -71,19 +71,20 @@ export class TerminalRunner {
     const deadline = new DeadlineSignal(message.deadline);
     let result: string | undefined;
     let failure: unknown;
+    const request: HandlerRequest = {
+      id: message.id,
+      payload: message.payload,
+      deadline: message.deadline,
+      get signal() {
+        return deadline.signal;
+      },
+      attempt: message.attempt,
+      kind: message.kind,
+      retrySafe: message.retrySafe,
+    };
+    if (message.traceparent) request.traceparent = message.traceparent;
     try {
-      result = await this.handler.handle({
-        id: message.id,
-        payload: message.payload,
-        deadline: message.deadline,
-        get signal() {
-          return deadline.signal;
-        },
-        attempt: message.attempt,
-        kind: message.kind,
-        retrySafe: message.retrySafe,
-        ...(message.traceparent ? { traceparent: message.traceparent } : {}),
-      });
+      result = await this.handler.handle(request);
     } catch (error) {
       failure = error;
     } finally {
