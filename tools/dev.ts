@@ -1,8 +1,8 @@
 /**
  * `bun run dev`: the whole stack on this machine with file-watch reload — one ingress (:3000)
- * and two proxies (:3001, :3002), logs prefixed by service — against REDIS_URL, or a private
- * redis-server on a free port in a temp directory when REDIS_URL does not answer. Ctrl-C stops
- * everything it started.
+ * and two proxies (:3001, :3002; DEV_PORT moves all three), logs prefixed by service — against
+ * REDIS_URL, or a private redis-server on a free port in a temp directory when REDIS_URL does not
+ * answer. Ctrl-C stops everything it started.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -100,21 +100,26 @@ async function stopAll(): Promise<void> {
 process.on("SIGINT", () => void stopAll());
 process.on("SIGTERM", () => void stopAll());
 
+const basePort = Number(process.env.DEV_PORT ?? 3000);
+if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65533) {
+  console.error(`dev: DEV_PORT=${process.env.DEV_PORT} is not a port (1-65533; the proxies take the next two)`);
+  process.exit(2);
+}
 const configured = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redisUrl = (await answers(configured)) ? configured : await privateRedis();
 console.log(
-  `dev: Redis at ${redisUrl}; ingress http://localhost:3000 (Swagger UI at /swagger); Ctrl-C stops all`,
+  `dev: Redis at ${redisUrl}; ingress http://localhost:${basePort} (Swagger UI at /swagger); Ctrl-C stops all`,
 );
 const common = { REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
 start("ingress", ["bun", "--watch", "ingress/src/main.ts"], {
   ...common,
-  PORT: "3000",
+  PORT: String(basePort),
   POD_NAME: "dev-ingress",
 });
 for (const index of [1, 2]) {
   start(`proxy-${index}`, ["bun", "--watch", "proxy/src/main.ts"], {
     ...common,
-    PORT: String(3000 + index),
+    PORT: String(basePort + index),
     POD_NAME: `dev-proxy-${index}`,
   });
 }
