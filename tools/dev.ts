@@ -102,7 +102,9 @@ process.on("SIGTERM", () => void stopAll());
 
 const basePort = Number(process.env.DEV_PORT ?? 3000);
 if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65533) {
-  console.error(`dev: DEV_PORT=${process.env.DEV_PORT} is not a port (1-65533; the proxies take the next two)`);
+  console.error(
+    `dev: DEV_PORT=${process.env.DEV_PORT} is not a port (1-65533; the proxies take the next two)`,
+  );
   process.exit(2);
 }
 const configured = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
