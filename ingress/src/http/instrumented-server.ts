@@ -20,14 +20,15 @@ export function instrument(
   metrics: IngressMetrics,
 ): (request: Request, server: Server<undefined>) => Promise<Response> {
   return async (request, server) => {
-    if (!isApiPath(request.url)) return checkRequestLimits(request) ?? (await handle(request));
+    const url = request.url; // read once: each read of request.url makes a new string
+    if (!isApiPath(url)) return checkRequestLimits(request, url) ?? (await handle(request));
     server.timeout(request, 0);
-    if (request.url.includes("/proxy/")) rememberClientAddress(request, server);
+    if (url.includes("/proxy/")) rememberClientAddress(request, server);
     const started = performance.now();
     metrics.inflightRequests++;
     let status = 500;
     try {
-      const response = checkRequestLimits(request) ?? (await handle(request));
+      const response = checkRequestLimits(request, url) ?? (await handle(request));
       status = response.status;
       return response;
     } finally {

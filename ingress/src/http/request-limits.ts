@@ -12,8 +12,8 @@ export const requestLimits = {
  * Refuses oversized URLs (414) and header sets (431) with JSON errors, so a hostile client
  * gets the same clear answer as any other bad input and nothing reaches Redis.
  */
-export function checkRequestLimits(request: Request): Response | undefined {
-  if (request.url.length > requestLimits.maxUrlLength) {
+export function checkRequestLimits(request: Request, url = request.url): Response | undefined {
+  if (url.length > requestLimits.maxUrlLength) {
     return json(414, { error: `URL longer than ${requestLimits.maxUrlLength} characters` });
   }
   let count = 0;
