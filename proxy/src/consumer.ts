@@ -13,9 +13,6 @@ import type { Reclaimer } from "./recovery/reclaimer.ts";
 import type { TerminalPool } from "./terminal-pool.ts";
 import type { TerminalRunner } from "./terminal-runner.ts";
 
-type StreamEntry = [id: string, fields: string[]];
-type ReadGroupReply = [stream: string, entries: StreamEntry[]][] | null;
-
 export interface ReaderOptions {
   /** One dedicated blocking connection for this reader's stream. */
   connection: StreamConnection;
@@ -129,7 +126,7 @@ export class StreamReader {
     // With an id instead of ">", XREADGROUP pages through this consumer's own pending entries.
     let cursor = "0";
     for (;;) {
-      const reply = (await commands.xreadgroup(
+      const reply = await commands.xreadgroup(
         "GROUP",
         keys.group,
         name,
@@ -138,8 +135,9 @@ export class StreamReader {
         "STREAMS",
         stream,
         cursor,
-      )) as ReadGroupReply;
-      const entries = reply?.[0]?.[1] ?? [];
+      );
+      // Fields are null for an entry deleted while this consumer held it: recover() acks it.
+      const entries = streamEntries(reply)[0]?.[1] ?? [];
       if (entries.length === 0) return;
       logger.info("recovering entries held by this pod's previous run", { stream, count: entries.length });
       for (const entry of entries) reclaimer.recover(stream, entry);

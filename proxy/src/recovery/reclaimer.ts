@@ -1,11 +1,16 @@
-import { decodeRequest, type Logger, MalformedMessageError, type StreamKeys } from "@rsd/shared";
+import {
+  decodeRequest,
+  type Logger,
+  MalformedMessageError,
+  type StreamEntry,
+  type StreamKeys,
+} from "@rsd/shared";
 import type Redis from "ioredis";
 import type { EntryRef } from "../entry-ref.ts";
 import type { ProxyMetrics } from "../metrics.ts";
 import type { ReplyWriter } from "../reply-writer.ts";
 import type { FailurePolicy } from "./failure-policy.ts";
 
-type StreamEntry = [id: string, fields: string[] | null];
 type AutoClaimReply = [next: string, entries: (StreamEntry | null)[], deleted?: string[]];
 
 /**
