@@ -40,15 +40,13 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
   const redis = connectRedis(config, "commands", `ingress:${ingressId}:commands`, logger);
-  const streams = connectStreams(config, "commands", `ingress:${ingressId}:streams`, logger);
+  const streams = connectStreams(config, "commands", `ingress:${ingressId}:streams`, logger, {
+    commands: redis,
+  });
   const replyBlockMs = 1000;
-  const replyConnection = connectStreams(
-    config,
-    "blocking",
-    `ingress:${ingressId}:replies`,
-    logger,
-    replyBlockMs,
-  );
+  const replyConnection = connectStreams(config, "blocking", `ingress:${ingressId}:replies`, logger, {
+    blockMs: replyBlockMs,
+  });
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
   const pending = new PendingReplies();

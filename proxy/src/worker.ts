@@ -34,16 +34,14 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
   const redis = connectRedis(config, "commands", `proxy:${consumerName}:commands`, logger);
   // One blocking connection per request stream: a blocked connection holds up everything behind it.
   const readers = keys.requestStreams.map((_, shard) =>
-    connectStreams(
-      config,
-      "blocking",
-      `proxy:${consumerName}:reader:${shard}`,
-      logger,
-      readerBlockMs(keys.requestStreams.length),
-    ),
+    connectStreams(config, "blocking", `proxy:${consumerName}:reader:${shard}`, logger, {
+      blockMs: readerBlockMs(keys.requestStreams.length),
+    }),
   );
   // Replies and acks: the per-request writes, on the fast connection (see stream-connection.ts).
-  const replies = connectStreams(config, "commands", `proxy:${consumerName}:replies`, logger);
+  const replies = connectStreams(config, "commands", `proxy:${consumerName}:replies`, logger, {
+    commands: redis,
+  });
   defineScripts(redis);
 
   const registry = createRegistry();

@@ -163,8 +163,14 @@ export class NativeStreamConnection implements StreamConnection {
         try {
           await this.client.connect();
           await this.client.send("CLIENT", ["SETNAME", this.options.name]);
-          this.connected = this.client.connected;
-          if (!this.connected) continue;
+          // Closed while connecting: close() ran before this connection existed, so end it here.
+          if (this.closed) {
+            this.client.close();
+            return;
+          }
+          // Lost again right away: an attempt like any failed one, with its backoff.
+          if (!this.client.connected) throw new Error("the connection closed while it was set up");
+          this.connected = true;
           this.attempt = 0;
           this.pingSentAt = undefined;
           this.log.info("redis connected", { url: redactUrl(this.options.url) });
@@ -184,7 +190,11 @@ export class NativeStreamConnection implements StreamConnection {
 
 /** The Redis Cluster case: the same interface over an ioredis Cluster client, which routes by key. */
 export class IoredisStreamConnection implements StreamConnection {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** False when the client is shared (its owner disconnects it): close() then leaves it open. */
+    private readonly owned = true,
+  ) {}
 
   get ready(): boolean {
     return isReady(this.redis);
@@ -199,8 +209,18 @@ export class IoredisStreamConnection implements StreamConnection {
   }
 
   close(): void {
-    this.redis.disconnect();
+    if (this.owned) this.redis.disconnect();
   }
+}
+
+export interface StreamConnectionOptions {
+  /** Blocking readers: how long one read may block, added to the stall timeout. */
+  blockMs?: number;
+  /**
+   * The service's ioredis command client. On a cluster a `commands` connection shares it (one
+   * Cluster client per process, not two, each with a socket per node and its own slot refreshes).
+   */
+  commands?: Redis;
 }
 
 /** The per-request connection for the services' configuration: native on one Redis, ioredis on a cluster. */
@@ -209,11 +229,12 @@ export function connectStreams(
   role: ConnectionRole,
   name: string,
   logger: Logger,
-  /** Blocking readers: how long one read may block, added to the stall timeout. */
-  blockMs = 0,
+  { blockMs = 0, commands }: StreamConnectionOptions = {},
 ): StreamConnection {
-  if (config.redisClusterNodes.length > 0)
+  if (config.redisClusterNodes.length > 0) {
+    if (role === "commands" && commands) return new IoredisStreamConnection(commands, false);
     return new IoredisStreamConnection(connectRedis(config, role, name, logger));
+  }
   return new NativeStreamConnection({
     url: config.redisUrl,
     tlsCaFile: config.redisTlsCaFile,
