@@ -5,6 +5,7 @@ import {
   OVERHEAD,
   OVERHEAD_BODY,
   type PostResult,
+  postRun,
   serviceEnv,
   startOverheadStack,
 } from "./scenarios.ts";
@@ -38,16 +39,6 @@ const median = (results: PostResult[]): PostResult => {
   const sorted = [...results].sort((a, b) => a.rps - b.rps);
   return sorted[Math.floor(sorted.length / 2)] as PostResult;
 };
-
-function postRun(ingressUrl: string, durationS: number): WrkRun {
-  return {
-    url: `${ingressUrl}/api/requests`,
-    connections: OVERHEAD.connections,
-    threads: 2,
-    durationS,
-    body: OVERHEAD_BODY,
-  };
-}
 
 /** A minimal pipeline (tools/bench/minimal/<variant>) on its own redis-server. */
 async function startMinimal(launcher: Launcher, variant: "native" | "ioredis"): Promise<Target> {

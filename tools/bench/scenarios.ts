@@ -161,22 +161,23 @@ export async function measured(run: WrkRun, processes: Record<string, number>): 
   return cpu ? { ...result, cpu } : result;
 }
 
-/** Runs wrk's POST against an ingress already started, after a short warm-up. */
-async function measurePost(
-  ingressUrl: string,
-  durationS: number,
-  processes: Record<string, number> = {},
-): Promise<PostResult> {
-  await expectRoundTrip(ingressUrl, OVERHEAD_BODY);
-  const run = {
+/** wrk's POST of the overhead body against an ingress, with the scenario's connections. */
+export function postRun(ingressUrl: string, durationS: number): WrkRun {
+  return {
     url: `${ingressUrl}/api/requests`,
     connections: OVERHEAD.connections,
     threads: 2,
     durationS,
     body: OVERHEAD_BODY,
   };
+}
+
+/** Runs wrk's POST against an ingress already started, after a short warm-up. */
+async function measurePost(ingressUrl: string, durationS: number): Promise<WrkResult> {
+  await expectRoundTrip(ingressUrl, OVERHEAD_BODY);
+  const run = postRun(ingressUrl, durationS);
   await runWrk({ ...run, durationS: Math.min(3, durationS) });
-  return await measured(run, processes);
+  return await runWrk(run);
 }
 
 /**
