@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { waitFor } from "../helpers/wait.ts";
 import { promtool } from "./support/command.ts";
 import { type ActiveTarget, LocalPrometheus } from "./support/local-prometheus.ts";
 import { appNamespace, mountedRulesPath, paths } from "./support/paths.ts";
@@ -174,15 +173,9 @@ describe("the Kubernetes Prometheus config", () => {
       dir = runnable.dir;
       prometheus = await LocalPrometheus.start(runnable.config);
       // Discovery updates reach the scrape manager in batches (every ~5 s): wait for all four.
-      targets = await waitFor(
+      targets = await prometheus.waitForTargets(
         "the annotated pods to become targets",
-        async () => {
-          const active = await prometheus.activeTargets();
-          return active.filter((t) => t.scrapePool === "redis-stream-demo-pods").length >= 4
-            ? active
-            : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 200 },
+        (active) => active.filter((t) => t.scrapePool === "redis-stream-demo-pods").length >= 4,
       );
     }, 45_000);
     afterAll(async () => {
@@ -275,16 +268,11 @@ describe("the Docker Compose Prometheus config", () => {
     let targets: ActiveTarget[];
     beforeAll(async () => {
       prometheus = await LocalPrometheus.start(runnableComposeConfig(config));
-      targets = await waitFor(
+      targets = await prometheus.waitForTargets(
         "the static targets",
-        async () => {
-          const active = await prometheus.activeTargets();
-          return active.some((t) => t.scrapePool === "ingress") &&
-            active.some((t) => t.scrapePool === "redis-exporter")
-            ? active
-            : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 200 },
+        (active) =>
+          active.some((t) => t.scrapePool === "ingress") &&
+          active.some((t) => t.scrapePool === "redis-exporter"),
       );
     }, 45_000);
     afterAll(async () => {

@@ -97,6 +97,21 @@ export class LocalPrometheus {
     return body.data.activeTargets;
   }
 
+  /**
+   * The active targets once `ready` holds for them. Discovery reaches the scrape manager in
+   * batches (every ~5 s), so this waits up to 30 s.
+   */
+  async waitForTargets(what: string, ready: (targets: ActiveTarget[]) => boolean): Promise<ActiveTarget[]> {
+    return await waitFor(
+      what,
+      async () => {
+        const active = await this.activeTargets();
+        return ready(active) ? active : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  }
+
   async stop(): Promise<void> {
     if (this.proc.exitCode === null) {
       this.proc.kill("SIGTERM");
