@@ -7,10 +7,14 @@ import { waitFor } from "../helpers/wait.ts";
 
 setDefaultTimeout(90_000);
 
-/** Three consecutive free ports (ingress, proxy 1, proxy 2), as DEV_PORT asks for. */
+/**
+ * Three consecutive free ports (ingress, proxy 1, proxy 2), as DEV_PORT asks for. Below the
+ * kernel's ephemeral range (32768 and up here), where every other test's servers and client
+ * sockets get their ports, so none of them can take one between this check and dev's bind.
+ */
 async function freeRun(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const free = await Promise.all([0, 1, 2].map((offset) => portIsFree(base + offset)));
     if (free.every(Boolean)) return base;
   }
@@ -52,10 +56,13 @@ describe("bun run dev", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
+    // Both streams: the services' lines come on stdout, dev's own complaints on stderr.
     let output = "";
-    void (async () => {
-      for await (const chunk of dev!.stdout) output += new TextDecoder().decode(chunk);
-    })();
+    for (const stream of [dev.stdout, dev.stderr]) {
+      void (async () => {
+        for await (const chunk of stream) output += new TextDecoder().decode(chunk);
+      })();
+    }
 
     const redisUrl = await waitFor(
       "dev to start its own Redis",
@@ -67,11 +74,20 @@ describe("bun run dev", () => {
     expect(redisUrl).not.toBe(`redis://127.0.0.1:${nobody}`);
     const ingress = `http://127.0.0.1:${base}`;
     for (const port of [base, base + 1, base + 2]) {
-      await waitFor(
+      const ready = await waitFor(
         `service on :${port} to be ready`,
-        async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+        async () => {
+          if (output.includes("exited with")) return "exited";
+          return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+        },
         { timeoutMs: 30_000, intervalMs: 100 },
-      );
+      ).catch((error: Error) => error.message);
+      // On failure, say what dev printed: a service that exited names its reason there.
+      expect({ port, ready, output: ready === true ? "" : output.slice(-3000) }).toEqual({
+        port,
+        ready: true,
+        output: "",
+      });
     }
     // Enough requests that both proxies take some: each names its pod in the answer.
     const pods = new Set<string>();
