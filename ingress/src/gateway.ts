@@ -26,6 +26,7 @@ import { IdempotencyKeys } from "./requests/idempotency.ts";
 import { requestsController } from "./requests/index.ts";
 import { ResultStore } from "./requests/results.ts";
 import { RequestService } from "./requests/service.ts";
+import { submitHandler } from "./requests/submit.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
 
 /** A reply stream outlives a vanished ingress by this long, then Redis drops it. */
@@ -93,6 +94,14 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     shutdown: shutdown.signal,
   });
 
+  const submit = submitHandler({
+    service,
+    idempotency,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    maxTimeoutMs: config.maxTimeoutMs,
+    defaultTimeoutMs: config.requestTimeoutMs,
+  });
   let draining = false;
   const ready = () => !draining && isReady(redis) && streams.ready && replyLoop.healthy;
 
@@ -106,16 +115,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     .use(authPlugin(config.apiKeyHashes))
     .use(openapiPlugin(version))
     .use(opsApp ? new Elysia() : health)
-    .use(
-      requestsController({
-        service,
-        idempotency,
-        logger,
-        maxBodyBytes: config.maxBodyBytes,
-        maxTimeoutMs: config.maxTimeoutMs,
-        defaultTimeoutMs: config.requestTimeoutMs,
-      }),
-    )
+    .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs }))
     .use(fleetController(redis, keys))
     .use(
       forwardController({
