@@ -34,14 +34,20 @@ export function checkRequestLimits(request: Request, url = request.url): Respons
 /** Deepest nesting a JSON payload may have: deeper documents are refused (400), never walked. */
 export const maxJsonDepth = 64;
 
-/** The nesting depth of a parsed JSON value, stopping as soon as it exceeds `limit`. */
+/**
+ * Whether a parsed JSON value nests deeper than `limit`. Recursive rather than with an explicit
+ * stack: the recursion stops at `limit` levels, and it allocates nothing per value (it runs on
+ * every request body).
+ */
 export function jsonDepthExceeds(value: unknown, limit = maxJsonDepth): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== "object") continue;
-    if (depth + 1 > limit) return true;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  if (value === null || typeof value !== "object") return false;
+  if (limit === 0) return true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++)
+      if (jsonDepthExceeds(value[index], limit - 1)) return true;
+    return false;
   }
+  for (const key in value)
+    if (jsonDepthExceeds((value as Record<string, unknown>)[key], limit - 1)) return true;
   return false;
 }

@@ -1,10 +1,10 @@
 import type { StreamConnection } from "@rsd/shared";
 
-interface Pending {
+interface Enqueued {
   stream: string;
   fields: string[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  onSent: (() => void) | undefined;
+  onError: (error: unknown) => void;
 }
 
 /**
@@ -13,24 +13,25 @@ interface Pending {
  * puts them in one socket write instead of one per HTTP request. A zero-delay timer would batch
  * more but costs a whole millisecond in Bun (timers have 1 ms resolution), and with a bounded
  * number of clients every millisecond of latency is throughput lost.
+ *
+ * Callbacks rather than a promise per request: a synchronous request only needs to hear about a
+ * failure (its wait is already registered), and this runs for every request.
  */
 export class EnqueueBatcher {
-  private batch: Pending[] = [];
+  private batch: Enqueued[] = [];
 
   constructor(private readonly connection: StreamConnection) {}
 
-  add(stream: string, fields: string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.batch.length === 0) setImmediate(() => this.flush());
-      this.batch.push({ stream, fields, resolve, reject });
-    });
+  /** Queues one XADD; `onError` hears why it failed, `onSent` (if given) that Redis took it. */
+  add(stream: string, fields: string[], onError: (error: unknown) => void, onSent?: () => void): void {
+    if (this.batch.length === 0) setImmediate(() => this.flush());
+    this.batch.push({ stream, fields, onSent, onError });
   }
 
   private flush(): void {
     const batch = this.batch;
     this.batch = [];
-    for (const { stream, fields, resolve, reject } of batch) {
-      this.connection.send("XADD", [stream, "*", ...fields]).then(() => resolve(), reject);
-    }
+    for (const { stream, fields, onSent, onError } of batch)
+      this.connection.send("XADD", [stream, "*", ...fields]).then(onSent, onError);
   }
 }

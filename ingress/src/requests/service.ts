@@ -106,13 +106,15 @@ export class RequestService {
     }
 
     if (input.async) {
-      await this.enqueue(stream, message, input.idempotencyKey);
+      await new Promise<void>((resolve, reject) =>
+        this.enqueue(stream, message, input.idempotencyKey, reject, resolve),
+      );
       return { kind: "accepted", id: message.id };
     }
-    // Wait first, then enqueue without awaiting it: the wait is bounded by the deadline sweep even
-    // if Redis hangs, and a failed enqueue ends the wait at once with 503.
+    // Wait first, then enqueue: the wait is bounded by the deadline sweep even if Redis hangs, and
+    // a failed enqueue ends the wait at once with 503.
     const wait = deps.pending.wait(message.id, message.deadline);
-    this.enqueue(stream, message, input.idempotencyKey).catch(() => deps.pending.unavailable(message.id));
+    this.enqueue(stream, message, input.idempotencyKey, () => deps.pending.unavailable(message.id));
     const outcome = await wait;
     if (outcome.kind === "reply")
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
@@ -131,19 +133,25 @@ export class RequestService {
     return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };
   }
 
-  private async enqueue(
+  /** Puts `message` on `stream`; on failure the idempotency claim is undone before `onFailure` hears it. */
+  private enqueue(
     stream: string,
     message: RequestMessage,
     idempotencyKey: string | undefined,
-  ): Promise<void> {
-    try {
-      await this.deps.enqueuer.add(stream, encodeRequest(message));
-    } catch (error) {
+    onFailure: (error: UnavailableError) => void,
+    onSent?: () => void,
+  ): void {
+    const failed = (error: unknown) => {
       this.deps.logger.debug("enqueue failed", { requestId: message.id, error });
+      const unavailable = new UnavailableError("Redis is unavailable; retry later", 1);
+      if (!idempotencyKey) return onFailure(unavailable);
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
-      if (idempotencyKey) await this.deps.idempotency.release(idempotencyKey).catch(() => {});
-      throw new UnavailableError("Redis is unavailable; retry later", 1);
-    }
+      void this.deps.idempotency
+        .release(idempotencyKey)
+        .catch(() => {})
+        .then(() => onFailure(unavailable));
+    };
+    this.deps.enqueuer.add(stream, encodeRequest(message), failed, onSent);
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */
