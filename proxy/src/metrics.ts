@@ -1,5 +1,5 @@
-import { latencyBuckets } from "@rsd/shared";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { HotCounter, HotHistogram, latencyBuckets } from "@rsd/shared";
+import { Counter, Gauge, type Registry } from "prom-client";
 
 const processedOutcomes = ["ok", "error", "expired", "dead"] as const;
 export type ProcessedOutcome = (typeof processedOutcomes)[number];
@@ -8,15 +8,14 @@ export type ProcessedOutcome = (typeof processedOutcomes)[number];
 export class ProxyMetrics {
   readonly terminals: Gauge;
   readonly terminalsBusy: Gauge;
-  readonly processed: Counter<"outcome">;
-  readonly processingDuration: Histogram;
-  readonly queueWait: Histogram;
+  readonly processed: HotCounter<"outcome">;
+  readonly processingDuration: HotHistogram;
+  readonly queueWait: HotHistogram;
   readonly reclaimed: Counter;
   readonly handlerConcurrencyMax: Gauge;
-  private readonly processedBy: Record<ProcessedOutcome, { inc(): void }>;
 
   countProcessed(outcome: ProcessedOutcome): void {
-    this.processedBy[outcome].inc();
+    this.processed.inc(outcome);
   }
 
   constructor(registry: Registry, capacity: number, busy: () => number, peak: () => number) {
@@ -42,27 +41,23 @@ export class ProxyMetrics {
         this.set(peak());
       },
     });
-    this.processed = new Counter({
-      name: "rsd_proxy_processed_total",
-      help: "Request deliveries finished, by outcome: ok, error (retried), expired (deadline passed), dead.",
-      labelNames: ["outcome"],
-      registers: [registry],
-    });
-    // Every outcome is exported from the start (at 0); its child is looked up once, not per request.
-    this.processedBy = Object.fromEntries(
-      processedOutcomes.map((outcome) => {
-        const child = this.processed.labels({ outcome });
-        child.inc(0);
-        return [outcome, child];
-      }),
-    ) as Record<ProcessedOutcome, { inc(): void }>;
-    this.processingDuration = new Histogram({
+    // Every outcome is exported from the start (at 0).
+    this.processed = new HotCounter(
+      {
+        name: "rsd_proxy_processed_total",
+        help: "Request deliveries finished, by outcome: ok, error (retried), expired (deadline passed), dead.",
+        labelNames: ["outcome"],
+        registers: [registry],
+      },
+      processedOutcomes,
+    );
+    this.processingDuration = new HotHistogram({
       name: "rsd_proxy_processing_duration_seconds",
       help: "Time a terminal spent on one request (handler call).",
       buckets: latencyBuckets,
       registers: [registry],
     });
-    this.queueWait = new Histogram({
+    this.queueWait = new HotHistogram({
       name: "rsd_proxy_queue_wait_seconds",
       help: "Time from enqueue at the ingress to the start of processing.",
       buckets: latencyBuckets,

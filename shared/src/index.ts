@@ -3,6 +3,7 @@ export * from "./config.ts";
 export * from "./config-parse.ts";
 export * from "./forwarded.ts";
 export * from "./health.ts";
+export * from "./hot-metrics.ts";
 export * from "./keys.ts";
 export * from "./logger.ts";
 export * from "./messages.ts";
