@@ -30,6 +30,7 @@ export class DeadlineSignal {
 
   /** The handler returned: its timer is not needed any more. */
   dispose(): void {
-    clearTimeout(this.timer);
+    // Most handlers never asked: no timer, and no call into the runtime to clear nothing.
+    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 }
