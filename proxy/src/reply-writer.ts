@@ -21,8 +21,10 @@ export interface Completion {
   deadLetter?: string[];
 }
 
-/** Reply streams are capped: a stream whose ingress vanished cannot grow without bound. */
-const replyStreamMaxLen = "10000";
+/**
+ * The dead-letter stream is capped here. Reply streams are capped by their ingress (see
+ * ingress/src/replies/reply-stream.ts): the reply XADD, once per request, stays short.
+ */
 const deadLetterMaxLen = "100000";
 
 /**
@@ -168,10 +170,7 @@ export class ReplyWriter {
     if (item.deadLetter)
       commands.push(["XADD", [this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]]);
     if (item.replyTo) {
-      commands.push([
-        "XADD",
-        [item.replyTo, "NOMKSTREAM", "MAXLEN", "~", replyStreamMaxLen, "*", ...encodeReply(item.reply)],
-      ]);
+      commands.push(["XADD", [item.replyTo, "NOMKSTREAM", "*", ...encodeReply(item.reply)]]);
     }
     if (item.resultTtlS > 0) {
       commands.push([

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { StreamKeys } from "@rsd/shared";
+import { createLogger, StreamKeys } from "@rsd/shared";
+import { ReplyStream } from "../../ingress/src/replies/reply-stream.ts";
 import { Trimmer } from "../../proxy/src/recovery/trimmer.ts";
 import { defineScripts } from "../../proxy/src/scripts/index.ts";
 import { TestRedis } from "../helpers/redis-server.ts";
@@ -71,5 +72,51 @@ describe("trimming the request stream", () => {
       (info) => info[1],
     );
     expect(left.sort()).toEqual(["holder", "me"]);
+  });
+});
+
+describe("a reply stream, kept by its ingress", () => {
+  let redis: TestRedis;
+  const logger = createLogger("error", "test", "reply-stream");
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.destroy();
+  }, 60_000);
+
+  test("is created with a TTL, loses what its reader passed, and stays capped when the reader is stuck", async () => {
+    const client = redis.client();
+    const stream = new ReplyStream(client, "rsd:replies:test-ingress", 300, logger, 500);
+    await stream.maintain("0-0");
+    expect(await client.xlen(stream.key)).toBe(1); // the creation marker
+    expect(await client.ttl(stream.key)).toBeGreaterThan(290);
+
+    // Replies arrive the way proxies write them: NOMKSTREAM, no per-entry MAXLEN.
+    const write = async (count: number) => {
+      const ids: string[] = [];
+      for (let index = 0; index < count; index++)
+        ids.push((await client.xadd(stream.key, "NOMKSTREAM", "*", "m", `r${index}`))!);
+      return ids;
+    };
+    const ids = await write(300);
+    // The reader got up to the 200th reply: what came before it goes (in whole stream nodes: "~").
+    await stream.maintain(ids[199]!);
+    const firstLeft = (await client.xrange(stream.key, "-", "+", "COUNT", 1))[0]?.[0];
+    expect(firstLeft! <= ids[199]!).toBe(true);
+    expect(await client.xlen(stream.key)).toBeLessThan(301);
+    expect((await client.xrange(stream.key, ids[199]!, "+")).length).toBe(101); // nothing unread lost
+
+    // A reader that stops moving: the cap still holds (500, plus at most one stream node of 100).
+    await write(3000);
+    await stream.maintain(ids[199]!);
+    expect(await client.xlen(stream.key)).toBeLessThanOrEqual(600);
+    expect(await client.xlen(stream.key)).toBeGreaterThanOrEqual(500);
+
+    // Gone (Redis restarted empty): the next round recreates it; replies never recreate it themselves.
+    await client.del(stream.key);
+    expect(await client.xadd(stream.key, "NOMKSTREAM", "*", "m", "late")).toBeNull();
+    await stream.maintain(ids[199]!);
+    expect(await client.xlen(stream.key)).toBe(1);
   });
 });
