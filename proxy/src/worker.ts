@@ -100,7 +100,9 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       logger,
     ),
     new PeriodicTask("stream stats", 1000, () => whenConnected(() => stats.refresh()), logger),
-    new PeriodicTask("trimmer", 2000, () => whenConnected(() => trimmer.run()), logger),
+    // Often, so each round frees little: trimming blocks Redis for every entry it frees (about
+    // 3 ms for two seconds of entries at 36k req/s), and short pauses spare the latency tail.
+    new PeriodicTask("trimmer", 250, () => whenConnected(() => trimmer.run()), logger),
     new PeriodicTask("fleet heartbeat", 2000, () => whenConnected(() => heartbeat.beat()), logger),
   ];
 
