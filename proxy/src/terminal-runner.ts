@@ -2,6 +2,7 @@ import {
   decodeRequest,
   type Logger,
   MalformedMessageError,
+  type RequestKind,
   type RequestMessage,
   traceIdOf,
 } from "@rsd/shared";
@@ -71,18 +72,7 @@ export class TerminalRunner {
     const deadline = new DeadlineSignal(message.deadline);
     let result: string | undefined;
     let failure: unknown;
-    const request: HandlerRequest = {
-      id: message.id,
-      payload: message.payload,
-      deadline: message.deadline,
-      get signal() {
-        return deadline.signal;
-      },
-      attempt: message.attempt,
-      kind: message.kind,
-      retrySafe: message.retrySafe,
-    };
-    if (message.traceparent) request.traceparent = message.traceparent;
+    const request = new DeliveredRequest(message, deadline);
     try {
       result = await this.handler.handle(request);
     } catch (error) {
@@ -122,6 +112,37 @@ export class TerminalRunner {
       queuedMs,
       processingMs,
     });
+  }
+}
+
+/**
+ * What the handler sees of a delivered message. A class, not an object literal with a getter:
+ * the literal would make a fresh getter function, and a slower object shape, for every request.
+ */
+class DeliveredRequest implements HandlerRequest {
+  readonly id: string;
+  readonly payload: string;
+  readonly deadline: number;
+  readonly attempt: number;
+  readonly kind: RequestKind;
+  readonly retrySafe: boolean;
+  readonly traceparent: string | undefined;
+
+  constructor(
+    message: RequestMessage,
+    private readonly deadlineSignal: DeadlineSignal,
+  ) {
+    this.id = message.id;
+    this.payload = message.payload;
+    this.deadline = message.deadline;
+    this.attempt = message.attempt;
+    this.kind = message.kind;
+    this.retrySafe = message.retrySafe;
+    this.traceparent = message.traceparent;
+  }
+
+  get signal(): AbortSignal {
+    return this.deadlineSignal.signal;
   }
 }
 
