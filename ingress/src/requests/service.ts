@@ -53,7 +53,8 @@ export class RequestService {
 
   async submit(input: SubmitInput): Promise<RequestOutcome> {
     const { deps } = this;
-    const lag = deps.shedder.overloadedBy();
+    const now = Date.now();
+    const lag = deps.shedder.overloadedBy(now);
     if (lag !== undefined) {
       deps.metrics.shed.inc();
       throw new UnavailableError(
@@ -62,7 +63,7 @@ export class RequestService {
       );
     }
     if (!deps.streams.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
-    const stream = deps.shedder.pickStream();
+    const stream = deps.shedder.pickStream(now);
     if (stream === undefined) {
       deps.metrics.shed.inc();
       throw new UnavailableError(
@@ -71,7 +72,6 @@ export class RequestService {
       );
     }
 
-    const now = Date.now();
     const message: RequestMessage = {
       id: Bun.randomUUIDv7(),
       replyTo: input.async ? "" : deps.replyStream,
