@@ -13,8 +13,8 @@ describe("bad input is refused before anything touches Redis", () => {
     await stack?.stop();
   }, 60_000);
 
-  const post = async (body: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${stack.ingress.url}/api/requests`, {
+  const post = async (body: string, headers: Record<string, string> = {}, path = "/api/requests") => {
+    const response = await fetch(`${stack.ingress.url}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body,
@@ -49,6 +49,19 @@ describe("bad input is refused before anything touches Redis", () => {
       expect(response.body.error).toMatch(message);
     });
   }
+
+  // POST /api/requests is served by Bun's router directly; anything its exact-path match leaves
+  // over (here a trailing slash) goes through the Elysia app. Both must answer alike.
+  test("through Bun's router or through the Elysia app, the same answer to every bad body", async () => {
+    for (const [, body] of cases) {
+      const direct = await post(body);
+      const viaApp = await post(body, {}, "/api/requests/");
+      expect(viaApp).toEqual(direct);
+      expect(direct.status).toBe(400);
+    }
+    const tooLarge = JSON.stringify({ payload: "x".repeat(2000) });
+    expect(await post(tooLarge, {}, "/api/requests/")).toEqual(await post(tooLarge));
+  });
 
   test("a body over MAX_BODY_BYTES → 413 with a JSON error", async () => {
     const response = await post(JSON.stringify({ payload: "x".repeat(2000) }));

@@ -50,6 +50,9 @@ describe("optional client authentication with API keys", () => {
     expect((await call("/proxy/anything", "Bearer nope-nope-nope-nope")).status).toBe(401);
     expect((await call("/api/requests", `Bearer ${inlineKey}`)).status).toBe(200);
     expect((await call("/api/requests", `Bearer ${fileKey}`)).status).toBe(200);
+    // The same through the Elysia app (Bun's router serves only the exact path).
+    expect((await call("/api/requests/")).status).toBe(401);
+    expect((await call("/api/requests/", `Bearer ${inlineKey}`)).status).toBe(200);
   });
 
   test("refused requests never reach Redis", async () => {

@@ -1,5 +1,5 @@
 import type { Logger } from "@rsd/shared";
-import { Elysia } from "elysia";
+import { Elysia, ValidationError } from "elysia";
 import { HttpError } from "./errors.ts";
 import { json } from "./json-response.ts";
 
@@ -22,26 +22,36 @@ function describeValidation(error: { all?: ValueErrorLike[]; type?: string }): s
   return `${where}: ${custom ?? first.summary ?? first.message ?? "invalid value"}`;
 }
 
+/** The contract's JSON answer to a failure, by Elysia's error code; unexpected ones are logged, without internals. */
+export function errorResponse(code: string | number, error: unknown, logger: Logger): Response {
+  // Elysia wraps what a parse hook throws in its ParseError: the typed cause decides.
+  const cause = error instanceof Error ? error.cause : undefined;
+  const failure = code === "PARSE" && cause instanceof HttpError ? cause : error;
+  if (failure instanceof HttpError) return json(failure.status, { error: failure.message }, failure.headers);
+  switch (code) {
+    case "VALIDATION":
+      return json(400, { error: describeValidation(error as never) });
+    case "PARSE":
+      return json(400, { error: "request body is not valid JSON" });
+    case "NOT_FOUND":
+      return json(404, { error: "no such route" });
+    case "INVALID_COOKIE_SIGNATURE":
+    case "INVALID_FILE_TYPE":
+      return json(400, { error: "invalid request" });
+    default:
+      logger.error("unhandled error", { code, error });
+      return json(500, { error: "internal error" });
+  }
+}
+
+/** The same answer for an error thrown outside Elysia (a route Bun's router serves directly). */
+export function thrownErrorResponse(error: unknown, logger: Logger): Response {
+  return errorResponse(error instanceof ValidationError ? "VALIDATION" : "UNKNOWN", error, logger);
+}
+
 /** Maps every failure to a JSON body; unexpected ones are logged and answered without internals. */
 export function errorPlugin(logger: Logger) {
-  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error }) => {
-    // Elysia wraps what a parse hook throws in its ParseError: the typed cause decides.
-    const failure = code === "PARSE" && error.cause instanceof HttpError ? error.cause : error;
-    if (failure instanceof HttpError)
-      return json(failure.status, { error: failure.message }, failure.headers);
-    switch (code) {
-      case "VALIDATION":
-        return json(400, { error: describeValidation(error as never) });
-      case "PARSE":
-        return json(400, { error: "request body is not valid JSON" });
-      case "NOT_FOUND":
-        return json(404, { error: "no such route" });
-      case "INVALID_COOKIE_SIGNATURE":
-      case "INVALID_FILE_TYPE":
-        return json(400, { error: "invalid request" });
-      default:
-        logger.error("unhandled error", { code, error });
-        return json(500, { error: "internal error" });
-    }
-  });
+  return new Elysia({ name: "errors" }).onError({ as: "global" }, ({ code, error }) =>
+    errorResponse(code, error, logger),
+  );
 }
