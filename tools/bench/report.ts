@@ -210,9 +210,9 @@ ${
 ## Running it
 
 \`\`\`sh
-bun run bench                      # every scenario, 10 s each, 3 overhead rounds; rewrites this file
+bun run bench                      # every scenario, 10 s each, 5 overhead rounds; rewrites this file
 bun run bench -- --duration 30     # longer measurements
-bun run bench -- --rounds 5        # more interleaved overhead rounds (the median is reported)
+bun run bench -- --rounds 9        # more interleaved overhead rounds (the median is reported)
 bun run bench -- --only saturation --no-write
 \`\`\`
 
