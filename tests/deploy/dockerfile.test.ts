@@ -83,6 +83,12 @@ for (const service of SERVICES) {
       );
     });
 
+    test("runs the runtime as the benchmark measured it: one GC marking thread", () => {
+      // Pods get a CPU limit of one core or less (kustomize/base); tools/bench/launcher.ts sets the same.
+      const env = final.filter((i) => i.keyword === "ENV").map((i) => i.args);
+      expect(env).toContain("BUN_JSC_numberOfGCMarkers=1");
+    });
+
     test(`starts with the start:${service} package script, with no shell in between`, () => {
       const cmd = final.filter((i) => i.keyword === "CMD");
       expect(cmd.length).toBe(1);

@@ -141,6 +141,8 @@ export class Launcher {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "/tmp",
         NODE_ENV: "production",
+        // As the images run every service (see the Dockerfiles); the minimal pipelines get it too.
+        BUN_JSC_numberOfGCMarkers: "1",
         ...env,
         PORT: String(port),
       },
