@@ -16,7 +16,7 @@ import { openapiPlugin } from "./docs/openapi.ts";
 import { fleetController } from "./fleet/index.ts";
 import { forwardController } from "./forward/index.ts";
 import { authPlugin, refuseUnauthenticated } from "./http/auth-plugin.ts";
-import { errorPlugin, thrownErrorResponse } from "./http/error-plugin.ts";
+import { errorPlugin } from "./http/error-plugin.ts";
 import { IngressMetrics } from "./metrics.ts";
 import { PendingReplies } from "./replies/pending-replies.ts";
 import { ReplyLoop } from "./replies/reply-loop.ts";
@@ -109,8 +109,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
    * context (A/B: about 2 µs, a tenth of the ingress's CPU per request; docs/architecture.md).
    */
   const submitRoute = (request: Request): Response | Promise<Response> =>
-    refuseUnauthenticated(request, config.apiKeyHashes) ??
-    submit(request).catch((error: unknown) => thrownErrorResponse(error, logger));
+    refuseUnauthenticated(request, config.apiKeyHashes) ?? submit(request);
 
   let draining = false;
   const ready = () => !draining && isReady(redis) && streams.ready && replyLoop.healthy;
