@@ -7,7 +7,7 @@ import {
   traceIdOf,
 } from "@rsd/shared";
 import { DeadlineSignal } from "./deadline-signal.ts";
-import { type EntryRef, refKey } from "./entry-ref.ts";
+import type { EntryRef } from "./entry-ref.ts";
 import type { Handler, HandlerRequest } from "./handlers/handler.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import type { FailurePolicy } from "./recovery/failure-policy.ts";
@@ -21,7 +21,7 @@ import type { TerminalPool } from "./terminal-pool.ts";
  */
 export class TerminalRunner {
   /** Entries being processed now: their claims are kept fresh. */
-  readonly running = new Map<string, EntryRef>();
+  readonly running = new Set<EntryRef>();
   /** The most handler calls ever running at once: proves the terminal cap from the handler's side. */
   maxConcurrent = 0;
 
@@ -64,8 +64,7 @@ export class TerminalRunner {
     terminal: number,
     startedAt: number,
   ): Promise<void> {
-    const key = refKey(entry);
-    this.running.set(key, entry);
+    this.running.add(entry);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.running.size);
     const queuedMs = Math.max(0, startedAt - message.enqueuedAt);
     this.metrics.queueWait.observe(queuedMs / 1000);
@@ -83,7 +82,7 @@ export class TerminalRunner {
     const processingMs = Date.now() - startedAt;
     // Free the terminal before anything else: the next request starts now, not after a round trip.
     this.pool.release(terminal);
-    this.running.delete(key);
+    this.running.delete(entry);
     this.metrics.processingDuration.observe(processingMs / 1000);
 
     if (result !== undefined) {
