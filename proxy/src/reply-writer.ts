@@ -30,9 +30,9 @@ const deadLetterMaxLen = "100000";
 /**
  * Writes replies and acknowledgements in batches: everything finished in one event-loop turn
  * leaves together (one socket write, auto-pipelined), replies (and results, dead letters) first,
- * then one XACK per stream. A
- * crash between the two only causes a redelivery whose duplicate reply the ingress ignores; the
- * order also holds on Redis Cluster, where MULTI across these keys is impossible.
+ * then one XACK per stream. A crash between the two only causes a redelivery whose duplicate
+ * reply the ingress ignores; the order also holds on Redis Cluster, where MULTI across these keys
+ * is impossible.
  */
 export class ReplyWriter {
   private queue: Completion[] = [];

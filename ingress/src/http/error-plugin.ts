@@ -24,10 +24,7 @@ function describeValidation(error: { all?: ValueErrorLike[]; type?: string }): s
 
 /** The contract's JSON answer to a failure, by Elysia's error code; unexpected ones are logged, without internals. */
 export function errorResponse(code: string | number, error: unknown, logger: Logger): Response {
-  // Elysia wraps what a parse hook throws in its ParseError: the typed cause decides.
-  const cause = error instanceof Error ? error.cause : undefined;
-  const failure = code === "PARSE" && cause instanceof HttpError ? cause : error;
-  if (failure instanceof HttpError) return json(failure.status, { error: failure.message }, failure.headers);
+  if (error instanceof HttpError) return json(error.status, { error: error.message }, error.headers);
   switch (code) {
     case "VALIDATION":
       return json(400, { error: describeValidation(error as never) });

@@ -9,9 +9,8 @@ import type Redis from "ioredis";
  * The cap lives here, in each maintenance round, rather than as `MAXLEN` on every reply: four
  * more arguments on the proxy's per-request XADD cost it about 0.4 µs (Bun's client pays ~85 ns
  * per argument), and only the owner can be stuck in a way that needs it (a reply loop that stops
- * advancing).
- * The stream then holds at most `maxLength` plus one round's replies; a vanished owner's stream
- * expires with its TTL, and nothing can recreate it (NOMKSTREAM).
+ * advancing). The stream then holds at most `maxLength` plus one round's replies; a vanished
+ * owner's stream expires with its TTL, and nothing can recreate it (NOMKSTREAM).
  */
 export class ReplyStream {
   constructor(
