@@ -15,7 +15,8 @@ import { Elysia } from "elysia";
 import { openapiPlugin } from "./docs/openapi.ts";
 import { fleetController } from "./fleet/index.ts";
 import { forwardController } from "./forward/index.ts";
-import { authPlugin, refuseUnauthenticated } from "./http/auth-plugin.ts";
+import { protectedRoutes, refuseWithoutKey } from "./http/auth-plugin.ts";
+import { ConnectionTimeouts } from "./http/connection-timeouts.ts";
 import { errorPlugin } from "./http/error-plugin.ts";
 import { IngressMetrics } from "./metrics.ts";
 import { PendingReplies } from "./replies/pending-replies.ts";
@@ -95,8 +96,10 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     shutdown: shutdown.signal,
   });
 
+  const connections = new ConnectionTimeouts(config.idleTimeoutS);
   const submit = submitHandler({
     service,
+    connections,
     idempotency,
     logger,
     maxBodyBytes: config.maxBodyBytes,
@@ -109,7 +112,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
    * context (A/B: about 2 µs, a tenth of the ingress's CPU per request; docs/architecture.md).
    */
   const submitRoute = (request: Request): Response | Promise<Response> =>
-    refuseUnauthenticated(request, config.apiKeyHashes) ?? submit(request);
+    refuseWithoutKey(request, config.apiKeyHashes) ?? submit(request);
 
   let draining = false;
   const ready = () => !draining && isReady(redis) && streams.ready && replyLoop.healthy;
@@ -118,27 +121,36 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   // "timeoutMS" must not quietly fall back to the default deadline.
   const health = healthPlugin({ isReady: ready, registry });
   // With METRICS_PORT the operational routes live on their own port (see main.ts), not beside the API.
-  const opsApp = config.metricsPort ? new Elysia().use(health) : undefined;
-  const app = new Elysia({ normalize: false })
-    .use(errorPlugin(logger))
-    .use(authPlugin(config.apiKeyHashes))
-    .use(openapiPlugin(version))
-    .use(opsApp ? new Elysia() : health)
+  const opsApp = config.metricsPort
+    ? new Elysia({ handler: { standardHostname: false } }).use(health)
+    : undefined;
+  // Every client route is registered on protectedRoutes, so each one checks the API key itself.
+  const clientRoutes = protectedRoutes(config.apiKeyHashes)
     .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs }))
     .use(fleetController(redis, keys))
     .use(
       forwardController({
         service,
         idempotency,
+        connections,
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         defaultTimeoutMs: config.requestTimeoutMs,
       }),
     );
+  // standardHostname: false — the router takes the path from the first "/" after "http://", as
+  // the auth check and the metrics do (http/request-target.ts). Its default assumes a host name of
+  // at least four characters and, for `Host: a`, routed /xx/api/requests as /api/requests.
+  const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
+    .use(errorPlugin(logger))
+    .use(openapiPlugin(version))
+    .use(opsApp ? new Elysia() : health)
+    .use(clientRoutes);
 
   return {
     app,
     submitRoute,
+    connections,
     opsApp,
     ingressId,
     metrics,

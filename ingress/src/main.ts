@@ -2,6 +2,7 @@ import { ConfigError, createLogger, type IngressConfig, Logger, loadIngressConfi
 import packageJson from "../package.json" with { type: "json" };
 import { createGateway } from "./gateway.ts";
 import { instrument } from "./http/instrumented-server.ts";
+import { missingHost, pathStart } from "./http/request-target.ts";
 
 function loadConfigOrExit(): IngressConfig {
   try {
@@ -18,9 +19,11 @@ function loadConfigOrExit(): IngressConfig {
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, "ingress", config.podName);
 const gateway = createGateway(config, logger, packageJson.version);
+const instrumentation = { metrics: gateway.metrics, connections: gateway.connections };
 const server = Bun.serve({
   port: config.port,
-  // Slow or idle clients lose their connection after this; API requests lift it (see instrument).
+  // Slow or idle clients lose their connection after this; a request waiting for its reply is
+  // exempt until its deadline (http/connection-timeouts.ts).
   idleTimeout: config.idleTimeoutS,
   // Bun's own hard cap stays far above MAX_BODY_BYTES: the app refuses oversized bodies itself
   // (from Content-Length, or while streaming) with the contract's JSON 413, and routes that take
@@ -28,14 +31,15 @@ const server = Bun.serve({
   maxRequestBodySize: 128 * 1024 * 1024,
   // The hot route goes straight to its handler through Bun's native router; everything else, and
   // what that exact-path router leaves over (a trailing slash, other methods), through Elysia.
-  routes: { "/api/requests": { POST: instrument(gateway.submitRoute, gateway.metrics) } },
-  fetch: instrument((request) => gateway.app.fetch(request), gateway.metrics),
+  routes: { "/api/requests": { POST: instrument(gateway.submitRoute, instrumentation) } },
+  fetch: instrument((request) => gateway.app.fetch(request), instrumentation),
 });
+gateway.connections.attach(server);
 const opsServer = gateway.opsApp
   ? Bun.serve({
       port: config.metricsPort,
       idleTimeout: config.idleTimeoutS,
-      fetch: (request) => gateway.opsApp!.fetch(request),
+      fetch: (request) => (pathStart(request.url) < 0 ? missingHost() : gateway.opsApp!.fetch(request)),
     })
   : undefined;
 gateway.start();

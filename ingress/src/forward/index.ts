@@ -1,6 +1,7 @@
 import { continueTrace, endToEndHeaders, type ForwardedRequest, idempotentMethods } from "@rsd/shared";
 import { Elysia } from "elysia";
 import { clientAddressOf } from "../http/client-address.ts";
+import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { readBody } from "../http/json-body.ts";
 import type { IdempotencyKeys } from "../requests/idempotency.ts";
@@ -10,6 +11,8 @@ import { presentForwarded } from "./presenter.ts";
 export interface ForwardControllerOptions {
   service: RequestService;
   idempotency: IdempotencyKeys;
+  /** A forwarded request keeps its connection past the idle timeout while it waits. */
+  connections: ConnectionTimeouts;
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
@@ -66,6 +69,7 @@ export function forwardController(options: ForwardControllerOptions) {
         headers,
         body: body.toString("base64"),
       };
+      options.connections.holdUntil(request, Date.now() + timeoutMs);
       const outcome = await service.submit({
         payload: JSON.stringify(forwarded),
         kind: "http",

@@ -1,29 +1,33 @@
 import type { Server } from "bun";
 import type { IngressMetrics } from "../metrics.ts";
 import { rememberClientAddress } from "./client-address.ts";
+import type { ConnectionTimeouts } from "./connection-timeouts.ts";
 import { checkRequestLimits } from "./request-limits.ts";
+import { isClientTraffic, missingHost, pathStart } from "./request-target.ts";
 
-/** Paths whose requests count as API traffic in the metrics (not health checks and scrapes). */
-function isApiPath(url: string): boolean {
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  return url.startsWith("/api/", pathStart) || url.startsWith("/proxy/", pathStart);
+export interface InstrumentOptions {
+  metrics: IngressMetrics;
+  connections: ConnectionTimeouts;
 }
 
 /**
- * Wraps the app's fetch handler with the request metrics: every API answer is counted by
- * status and timed, whatever produced it (validation, shedding, a reply, a timeout). API
- * requests may wait up to their deadline, so Bun's idle timeout is lifted for them: the
- * gateway's own deadline always answers first.
+ * Wraps the app's fetch handler (and Bun's native route) with what every request gets first:
+ * a request without a usable Host header is refused (see request-target.ts), oversized URLs and
+ * header sets are refused, and every API answer is counted by status and timed, whatever
+ * produced it (validation, shedding, a reply, a timeout). A handler that waits for a reply lifts
+ * the idle timeout for the wait (ConnectionTimeouts.holdUntil); it is restored here once the
+ * answer is ready, so the keep-alive connection is idle-limited again.
  */
 export function instrument(
   handle: (request: Request) => Response | Promise<Response>,
-  metrics: IngressMetrics,
+  { metrics, connections }: InstrumentOptions,
 ): (request: Request, server: Server<undefined>) => Promise<Response> {
   return async (request, server) => {
     const url = request.url; // read once: each read of request.url makes a new string
-    if (!isApiPath(url)) return checkRequestLimits(request, url) ?? (await handle(request));
-    server.timeout(request, 0);
-    if (url.includes("/proxy/")) rememberClientAddress(request, server);
+    const start = pathStart(url);
+    if (start < 0) return missingHost();
+    if (!isClientTraffic(url, start)) return checkRequestLimits(request, url) ?? (await handle(request));
+    if (url.startsWith("/proxy/", start)) rememberClientAddress(request, server);
     const started = performance.now();
     metrics.inflightRequests++;
     let status = 500;
@@ -32,6 +36,7 @@ export function instrument(
       status = response.status;
       return response;
     } finally {
+      connections.release(request);
       metrics.inflightRequests--;
       metrics.answered(status);
       metrics.duration.observe((performance.now() - started) / 1000);

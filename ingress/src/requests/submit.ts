@@ -1,6 +1,7 @@
 import { continueTrace, type Logger, traceIdOf } from "@rsd/shared";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValidationError } from "elysia";
+import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { thrownErrorResponse } from "../http/error-plugin.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
@@ -12,6 +13,8 @@ import type { RequestService } from "./service.ts";
 export interface SubmitOptions {
   service: RequestService;
   idempotency: IdempotencyKeys;
+  /** A synchronous request keeps its connection past the idle timeout while it waits. */
+  connections: ConnectionTimeouts;
   logger: Logger;
   maxBodyBytes: number;
   maxTimeoutMs: number;
@@ -67,12 +70,15 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
     const traceparent = continueTrace(headers.get("traceparent") ?? undefined);
     const idempotencyKey = headers.get("idempotency-key") ?? undefined;
     if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
+    const timeoutMs = body.timeoutMs ?? options.defaultTimeoutMs;
+    const async = wantsAsync(headers.get("prefer"));
+    if (!async) options.connections.holdUntil(request, Date.now() + timeoutMs);
     const outcome = await service.submit({
       payload: JSON.stringify(body.payload ?? null),
       kind: "json",
       retrySafe: false,
-      timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs,
-      async: wantsAsync(headers.get("prefer")),
+      timeoutMs,
+      async,
       traceparent,
       idempotencyKey,
     });
