@@ -30,6 +30,7 @@ export const REDIS_PASSWORD_KEYS = [
   "REDIS_INGRESS_PASSWORD",
   "REDIS_PROXY_PASSWORD",
   "REDIS_EXPORTER_PASSWORD",
+  "REDIS_KEDA_PASSWORD",
 ] as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are arbitrary JSON; the tests check them field by field.

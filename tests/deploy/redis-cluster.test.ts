@@ -296,6 +296,7 @@ describe("cluster-init.sh and redis-cluster.conf on real Redis nodes", () => {
     REDIS_INGRESS_PASSWORD: "i",
     REDIS_PROXY_PASSWORD: "p",
     REDIS_EXPORTER_PASSWORD: "e",
+    REDIS_KEDA_PASSWORD: "k",
     REDISCLI_AUTH: ADMIN,
   };
   const run = (cmd: string[], extra: Record<string, string> = {}) =>

@@ -201,8 +201,14 @@ for (const variant of VARIANTS) {
         const deployment = get(objects(), "Deployment", service, APP);
         const c = container(deployment, service);
         const env = effectiveEnv(objects(), APP, c);
-        // REDIS_USERNAME: for KEDA's scaler only (the KEDA component adds it to the proxy).
-        const allowedNames = new Set([...contractVars(service), "REDIS_PASSWORD", "REDIS_USERNAME"]);
+        // KEDA_REDIS_*: KEDA's own read-only credentials, read by its scaler from the proxy's env
+        // (the KEDA component adds them); the proxy ignores them.
+        const allowedNames = new Set([
+          ...contractVars(service),
+          "REDIS_PASSWORD",
+          "KEDA_REDIS_USERNAME",
+          "KEDA_REDIS_PASSWORD",
+        ]);
         expect([...env.keys()].filter((k) => !allowedNames.has(k))).toEqual([]);
         expect(requiredVars(service, "kubernetes").filter((k) => !env.has(k))).toEqual([]);
         // Every ConfigMap key is a contract variable (no typo'd names that would be silently ignored).
@@ -380,6 +386,9 @@ describe("prod-keda: queue-aware autoscaling", () => {
     expect(trigger.metadata.lagCount).toMatch(/^\d+$/);
     // The password env KEDA reads must exist in the target's container, from the Redis Secret.
     expect(env.get(trigger.metadata.passwordFromEnv)?.from?.kind).toBe("Secret");
+    // KEDA logs in as its own read-only user, never as the proxy (users.acl.template).
+    expect(env.get(trigger.metadata.usernameFromEnv)?.value).toBe("keda");
+    expect(env.get(trigger.metadata.passwordFromEnv)?.from?.key).toBe("REDIS_KEDA_PASSWORD");
     // The address is the Redis Service.
     const [host, port] = trigger.metadata.address.split(":");
     const [serviceName, namespace] = host.split(".");

@@ -16,7 +16,7 @@ import { waitFor } from "../helpers/wait.ts";
 const REDIS_DIR = resolve(import.meta.dir, "../../kustomize/base/redis");
 const TEMPLATE = join(REDIS_DIR, "users.acl.template");
 const RENDER = join(REDIS_DIR, "render-acl.sh");
-const USERS = ["admin", "ingress", "proxy", "exporter"] as const;
+const USERS = ["admin", "ingress", "proxy", "exporter", "keda"] as const;
 type User = (typeof USERS)[number];
 
 /** Fresh random passwords per run, in the variables the template names. */
@@ -255,7 +255,7 @@ describe("each service end to end with its own Redis user", () => {
   });
 
   describe("every command the services use is allowed (ACL DRYRUN)", () => {
-    const allowed: Record<"ingress" | "proxy" | "exporter", string[][]> = {
+    const allowed: Record<"ingress" | "proxy" | "exporter" | "keda", string[][]> = {
       ingress: [
         ["PING"],
         ["INFO"],
@@ -340,6 +340,16 @@ describe("each service end to end with its own Redis user", () => {
         ["XINFO", "CONSUMERS", "rsd:requests", "proxies"],
         ["XINFO", "STREAM", "rsd:requests:{1.0}"],
       ],
+      // KEDA's redis-streams scaler: lagCount, pendingEntriesCount and streamLength.
+      keda: [
+        ["PING"],
+        ["HELLO", "3"],
+        ["CLIENT", "SETNAME", "keda"],
+        ["XINFO", "GROUPS", "rsd:requests"],
+        ["XPENDING", "rsd:requests", "proxies"],
+        ["XLEN", "rsd:requests"],
+        ["XINFO", "GROUPS", "rsd:requests:{1.0}"],
+      ],
     };
     for (const [user, commands] of Object.entries(allowed)) {
       test(`${user}: ${commands.length} commands`, async () => {
@@ -355,7 +365,7 @@ describe("each service end to end with its own Redis user", () => {
   });
 
   describe("what each user must not do is refused with NOPERM", () => {
-    const forbidden: Record<"ingress" | "proxy" | "exporter", (string | number)[][]> = {
+    const forbidden: Record<"ingress" | "proxy" | "exporter" | "keda", (string | number)[][]> = {
       ingress: [
         ["XREADGROUP", "GROUP", "proxies", "thief", "COUNT", 1, "STREAMS", "rsd:requests", ">"],
         ["XREADGROUP", "GROUP", "proxies", "thief", "COUNT", 1, "STREAMS", "rsd:requests:{1.0}", ">"],
@@ -406,6 +416,25 @@ describe("each service end to end with its own Redis user", () => {
         ["GET", "rsd:result:r1"],
         ["CONFIG", "GET", "*"],
         ["SLOWLOG", "GET", 10],
+        ["KEYS", "*"],
+        ["FLUSHALL"],
+      ],
+      // Read-only, and never a payload: no entry-returning read, no write, no other key.
+      keda: [
+        ["XRANGE", "rsd:requests", "-", "+"],
+        ["XREAD", "STREAMS", "rsd:requests", "0"],
+        ["XREADGROUP", "GROUP", "proxies", "keda", "COUNT", 1, "STREAMS", "rsd:requests", ">"],
+        ["XINFO", "STREAM", "rsd:requests", "FULL"],
+        ["XCLAIM", "rsd:requests", "proxies", "keda", 0, "0-1"],
+        ["XADD", "rsd:requests", "*", "f", "v"],
+        ["XDEL", "rsd:requests", "0-1"],
+        ["XTRIM", "rsd:requests", "MAXLEN", 0],
+        ["XGROUP", "DESTROY", "rsd:requests", "proxies"],
+        ["DEL", "rsd:requests"],
+        ["XRANGE", "rsd:dead", "-", "+"],
+        ["GET", "rsd:result:r1"],
+        ["XLEN", "rsd:dead"],
+        ["INFO"],
         ["KEYS", "*"],
         ["FLUSHALL"],
       ],
