@@ -66,7 +66,10 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     new PeriodicTask(
       "reply stream upkeep",
       250,
-      () => whenConnected(() => replyStream.maintain(replyLoop.position)),
+      () =>
+        whenConnected(async () => {
+          if (await replyStream.maintain(replyLoop.position)) replyLoop.rewind();
+        }),
       logger,
     ),
     // Shedding needs a fresh lag; without shedding the gauges alone do not need 10 reads a second.

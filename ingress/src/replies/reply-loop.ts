@@ -15,8 +15,13 @@ import type { PendingReplies } from "./pending-replies.ts";
  * lose them).
  */
 export class ReplyLoop {
-  /** `$`-less start: only replies written after this process started concern it. */
-  private lastId: string;
+  /**
+   * From the start of the stream: the stream is this process's own (its name carries a random
+   * suffix), so everything in it concerns this process. Not an id made from this machine's clock:
+   * stream ids come from Redis's clock, and an ingress whose clock ran ahead of Redis's would skip
+   * every reply until Redis caught up.
+   */
+  private lastId = "0-0";
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
   /** True while the last read succeeded: part of readiness. */
@@ -28,13 +33,20 @@ export class ReplyLoop {
     private readonly pending: PendingReplies,
     private readonly logger: Logger,
     private readonly blockMs = 1000,
-  ) {
-    this.lastId = `${Date.now() - 1}-0`;
-  }
+  ) {}
 
   /** The id of the last reply read; the reply stream may be trimmed up to it. */
   get position(): string {
     return this.lastId;
+  }
+
+  /**
+   * The stream was created anew (Redis came back empty): its ids start again from Redis's clock,
+   * which may be behind the last id read, so read it from its start. A reply read twice finds no
+   * waiter the second time and is ignored.
+   */
+  rewind(): void {
+    this.lastId = "0-0";
   }
 
   start(): this {

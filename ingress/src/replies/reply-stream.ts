@@ -21,8 +21,8 @@ export class ReplyStream {
     private readonly maxLength = 10_000,
   ) {}
 
-  /** One maintenance round; `readUpTo` is the reply loop's position. */
-  async maintain(readUpTo: string): Promise<void> {
+  /** One maintenance round; `readUpTo` is the reply loop's position. True when it created the stream. */
+  async maintain(readUpTo: string): Promise<boolean> {
     const refreshed = await this.redis.expire(this.key, this.ttlS);
     if (refreshed === 0) {
       await this.redis
@@ -31,7 +31,7 @@ export class ReplyStream {
         .expire(this.key, this.ttlS)
         .exec();
       this.logger.info("reply stream created", { stream: this.key });
-      return;
+      return true;
     }
     // Everything before the loop's position has been dispatched already; the cap holds even if
     // that position stops moving.
@@ -41,6 +41,7 @@ export class ReplyStream {
       this.redis.xtrim(this.key, "MINID", "~", readUpTo, "LIMIT", 0),
       this.redis.xtrim(this.key, "MAXLEN", "~", this.maxLength, "LIMIT", 0),
     ]);
+    return false;
   }
 
   /** Removes the stream when the ingress stops for good: nobody will read it again. */
