@@ -136,6 +136,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         service,
         idempotency,
         connections,
+        apiKeysRequired: config.apiKeyHashes.length > 0,
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         defaultTimeoutMs: config.requestTimeoutMs,

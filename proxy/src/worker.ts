@@ -46,7 +46,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
 
   const registry = createRegistry();
   const pool = new TerminalPool(config.terminals);
-  const handler = createHandler(config);
+  const handler = createHandler(config, logger);
   const metrics = new ProxyMetrics(
     registry,
     config.terminals,

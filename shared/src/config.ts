@@ -56,6 +56,8 @@ export interface ProxyConfig extends CommonConfig {
   claimIdleMs: number;
   maxDeliveries: number;
   shutdownGraceMs: number;
+  /** The most bytes of one upstream response a proxy reads (HANDLER=http); past it: 502, no retry. */
+  maxUpstreamResponseBytes: number;
 }
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;
@@ -124,5 +126,6 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
     claimIdleMs: readInt(env, "CLAIM_IDLE_MS", 5000, 100, INT_MAX),
     maxDeliveries: readInt(env, "MAX_DELIVERIES", 3, 1, 100),
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
+    maxUpstreamResponseBytes: readInt(env, "MAX_UPSTREAM_RESPONSE_BYTES", 16 * MIB, 1, 1024 * MIB),
   };
 }

@@ -63,6 +63,8 @@ describe("configuration", () => {
     ["CLAIM_IDLE_MS", "proxy", { CLAIM_IDLE_MS: "99" }],
     ["MAX_DELIVERIES", "proxy", { MAX_DELIVERIES: "101" }],
     ["SHUTDOWN_GRACE_MS", "proxy", { SHUTDOWN_GRACE_MS: "soon" }],
+    ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "0" }],
+    ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "1073741825" }],
   ];
   for (const [variable, service, env] of invalid) {
     test(`${service} with ${JSON.stringify(env)} throws a ConfigError naming ${variable}`, () => {

@@ -1,8 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connectStreams, createLogger, encodeReply } from "@rsd/shared";
 import { PendingReplies } from "../../ingress/src/replies/pending-replies.ts";
 import { ReplyLoop } from "../../ingress/src/replies/reply-loop.ts";
 import { TestRedis } from "../helpers/redis-server.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own
+// deadline). tests/setup.ts sets the same, but bun test applies it to the first file only.
+setDefaultTimeout(60_000);
 
 const logger = createLogger("error", "ingress", "test");
 

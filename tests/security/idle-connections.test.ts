@@ -1,8 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Socket } from "bun";
 import { type HeldConnection, holdConnection } from "../helpers/raw-http.ts";
 import { Stack } from "../helpers/stack.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own
+// deadline). tests/setup.ts sets the same, but bun test applies it to the first file only.
+setDefaultTimeout(60_000);
 
 const key = `idle-key-${crypto.randomUUID()}`;
 

@@ -1,8 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createLogger, loadIngressConfig } from "@rsd/shared";
 import { createGateway, type Gateway } from "../../ingress/src/gateway.ts";
 import { protectedRoutes } from "../../ingress/src/http/auth-plugin.ts";
 import { TestRedis } from "../helpers/redis-server.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own
+// deadline). tests/setup.ts sets the same, but bun test applies it to the first file only.
+setDefaultTimeout(60_000);
 
 const key = `routes-key-${crypto.randomUUID()}`;
 const keyHashes = loadIngressConfig({ API_KEYS: key }).apiKeyHashes;

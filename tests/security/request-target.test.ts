@@ -1,6 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { rawRequest } from "../helpers/raw-http.ts";
 import { Stack } from "../helpers/stack.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait inside has its own
+// deadline). tests/setup.ts sets the same, but bun test applies it to the first file only.
+setDefaultTimeout(60_000);
 
 const key = `target-key-${crypto.randomUUID()}`;
 

@@ -4,6 +4,7 @@ import { clientAddressOf } from "../http/client-address.ts";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { readBody } from "../http/json-body.ts";
+import { pathStart } from "../http/request-target.ts";
 import type { IdempotencyKeys } from "../requests/idempotency.ts";
 import type { RequestService } from "../requests/service.ts";
 import { presentForwarded } from "./presenter.ts";
@@ -13,6 +14,11 @@ export interface ForwardControllerOptions {
   idempotency: IdempotencyKeys;
   /** A forwarded request keeps its connection past the idle timeout while it waits. */
   connections: ConnectionTimeouts;
+  /**
+   * API keys are on: the client's `Authorization` is the gateway's own credential, and it is
+   * never stored in Redis nor sent to the backend (backend credentials: UPSTREAM_HEADERS).
+   */
+  apiKeysRequired: boolean;
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
@@ -20,6 +26,22 @@ export interface ForwardControllerOptions {
 
 /** The optional per-request deadline of a forwarded request (the body belongs to the backend). */
 const timeoutHeader = "x-timeout-ms";
+
+/**
+ * Headers the gateway sets itself, once each, whatever the client sent: its own deadline and
+ * trace headers, and the X-Forwarded-* set (a client's X-Forwarded-For is kept as the chain before
+ * the gateway's hop; its -Host and -Proto, and any Forwarded, are not believed).
+ */
+const gatewayHeaders = new Set([
+  timeoutHeader,
+  "traceparent",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "forwarded",
+]);
+/** The gateway's own credentials, when API keys are on: never stored, never forwarded. */
+const gatewayCredentials = new Set(["authorization", "proxy-authorization"]);
 
 function timeoutOf(headers: Headers, fallback: number, max: number): number {
   const value = headers.get(timeoutHeader);
@@ -42,6 +64,12 @@ export function forwardController(options: ForwardControllerOptions) {
     "/proxy/*",
     async ({ request }) => {
       const url = new URL(request.url);
+      // The path and query as the client sent them, not as URL parsing rewrites them (it resolves
+      // `%2e%2e` segments): the proxy builds and checks the upstream URL itself (upstream-url.ts).
+      const raw = request.url;
+      const start = pathStart(raw);
+      const queryAt = raw.indexOf("?", start);
+      const rawPath = queryAt < 0 ? raw.slice(start) : raw.slice(start, queryAt);
       const timeoutMs = timeoutOf(request.headers, options.defaultTimeoutMs, options.maxTimeoutMs);
       const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
       if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
@@ -52,20 +80,21 @@ export function forwardController(options: ForwardControllerOptions) {
       const traceparent = continueTrace(request.headers.get("traceparent") ?? undefined);
 
       const headers = endToEndHeaders(request.headers).filter(
-        ([name]) => name !== timeoutHeader && name !== "traceparent",
+        ([name]) => !gatewayHeaders.has(name) && !(options.apiKeysRequired && gatewayCredentials.has(name)),
       );
       const clientIp = clientAddressOf(request);
+      // Headers.get joins repeated headers with ", ": one chain, whatever the client split it into.
       const priorFor = request.headers.get("x-forwarded-for");
       headers.push(
         ["x-forwarded-for", [priorFor, clientIp].filter(Boolean).join(", ")],
-        ["x-forwarded-proto", request.headers.get("x-forwarded-proto") ?? url.protocol.replace(":", "")],
-        ["x-forwarded-host", request.headers.get("x-forwarded-host") ?? url.host],
+        ["x-forwarded-proto", url.protocol.replace(":", "")],
+        ["x-forwarded-host", url.host],
         ["traceparent", traceparent],
       );
       const forwarded: ForwardedRequest = {
         method: request.method,
-        path: url.pathname.slice("/proxy".length) || "/",
-        query: url.search,
+        path: rawPath.slice("/proxy".length) || "/",
+        query: queryAt < 0 ? "" : raw.slice(queryAt),
         headers,
         body: body.toString("base64"),
       };

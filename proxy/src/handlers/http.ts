@@ -1,5 +1,7 @@
-import type { ForwardedRequest, ForwardedResponse } from "@rsd/shared";
+import type { ForwardedRequest, ForwardedResponse, Logger } from "@rsd/shared";
+import { readCappedBody } from "./capped-body.ts";
 import { type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
+import { UpstreamTarget } from "./upstream-url.ts";
 
 /** Hop-by-hop response headers are the gateway's own business, never the client's. */
 const dropFromResponse = new Set([
@@ -20,6 +22,10 @@ export interface HttpHandlerOptions {
   /** Added to every upstream request (e.g. an auth header); never logged. */
   upstreamHeaders: Record<string, string>;
   maxDeliveries: number;
+  /** The most bytes of one upstream response the proxy reads; past it the request fails (502). */
+  maxResponseBytes: number;
+  /** Upstream failures are logged here with their detail; the client only hears what kind they were. */
+  logger: Logger;
 }
 
 /**
@@ -36,10 +42,10 @@ export interface HttpHandlerOptions {
 export class HttpHandler implements Handler {
   readonly name = "http";
   readonly nominalMs = null;
-  private readonly base: string;
+  private readonly target: UpstreamTarget;
 
   constructor(private readonly options: HttpHandlerOptions) {
-    this.base = options.upstreamUrl.replace(/\/+$/, "");
+    this.target = new UpstreamTarget(options.upstreamUrl);
   }
 
   async handle(request: HandlerRequest): Promise<string> {
@@ -51,13 +57,13 @@ export class HttpHandler implements Handler {
     const headers = new Headers(forwarded.headers);
     for (const [name, value] of Object.entries(this.options.upstreamHeaders)) headers.set(name, value);
     const hasBody = forwarded.body !== "" && forwarded.method !== "GET" && forwarded.method !== "HEAD";
-    const response = await this.call(request, `${this.base}${forwarded.path}${forwarded.query}`, {
+    const response = await this.call(request, this.target.urlFor(forwarded.path, forwarded.query), {
       method: forwarded.method,
       headers,
       body: hasBody ? Buffer.from(forwarded.body, "base64") : null,
     });
     this.retryIfWorthIt(request, response.status);
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = await readCappedBody(response, this.options.maxResponseBytes);
     const answer: ForwardedResponse = {
       status: response.status,
       headers: [...response.headers.entries()].filter(([name]) => !dropFromResponse.has(name.toLowerCase())),
@@ -69,11 +75,21 @@ export class HttpHandler implements Handler {
   private async postJson(request: HandlerRequest): Promise<string> {
     const headers = new Headers({ "content-type": "application/json", ...this.options.upstreamHeaders });
     if (request.traceparent) headers.set("traceparent", request.traceparent);
-    const response = await this.call(request, this.base, { method: "POST", headers, body: request.payload });
+    const response = await this.call(request, this.target.root, {
+      method: "POST",
+      headers,
+      body: request.payload,
+    });
     this.retryIfWorthIt(request, response.status);
-    const text = await response.text();
+    const text = (await readCappedBody(response, this.options.maxResponseBytes)).toString("utf8");
     if (response.status >= 400) {
-      throw new UnrecoverableError(`upstream answered ${response.status}: ${text.slice(0, 200)}`);
+      // The backend's own error text stays in the proxy's log: it may name internals.
+      this.options.logger.warn("upstream refused a request", {
+        requestId: request.id,
+        status: response.status,
+        body: text.slice(0, 200),
+      });
+      throw new UnrecoverableError(`upstream answered ${response.status}`);
     }
     try {
       JSON.parse(text);
@@ -89,9 +105,10 @@ export class HttpHandler implements Handler {
       return await fetch(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
     } catch (error) {
       if (request.signal.aborted) throw error; // the deadline: the terminal answers `expired`
-      const cause = error instanceof Error ? error.message : String(error);
-      if (this.mayRetry(request)) throw new RetryableUpstreamError(`upstream unreachable: ${cause}`);
-      throw new UnrecoverableError(`upstream unreachable: ${cause}`);
+      // The cause (a host, a port, a resolver's answer) is for the operator, not for the client.
+      this.options.logger.warn("upstream unreachable", { requestId: request.id, error });
+      if (this.mayRetry(request)) throw new RetryableUpstreamError("upstream unreachable");
+      throw new UnrecoverableError("upstream unreachable");
     }
   }
 

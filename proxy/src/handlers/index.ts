@@ -1,4 +1,4 @@
-import type { ProxyConfig } from "@rsd/shared";
+import type { Logger, ProxyConfig } from "@rsd/shared";
 import type { Handler } from "./handler.ts";
 import { HttpHandler } from "./http.ts";
 import { SimulateHandler } from "./simulate.ts";
@@ -7,7 +7,7 @@ import { SimulateHandler } from "./simulate.ts";
  * Handlers by HANDLER name. Adding a backend means one file implementing `Handler` and one line
  * here (see docs/architecture.md, "Writing a handler").
  */
-export function createHandler(config: ProxyConfig): Handler {
+export function createHandler(config: ProxyConfig, logger: Logger): Handler {
   switch (config.handler) {
     case "simulate":
       return new SimulateHandler(config.processingMs, config.maxTimeoutMs);
@@ -17,6 +17,8 @@ export function createHandler(config: ProxyConfig): Handler {
         upstreamUrl: config.upstreamUrl as string,
         upstreamHeaders: config.upstreamHeaders,
         maxDeliveries: config.maxDeliveries,
+        maxResponseBytes: config.maxUpstreamResponseBytes,
+        logger,
       });
   }
 }
