@@ -26,6 +26,11 @@ export interface ReaderOptions {
   logger: Logger;
   /** How long one read blocks; short with several shards, so reserved terminals circulate. */
   blockMs: number;
+  /**
+   * Answers finished but not yet written (Redis refusing them, e.g. out of memory): while they
+   * are as many as the terminals, nothing new is read, so they cannot pile up in memory.
+   */
+  unwritten: () => number;
 }
 
 /**
@@ -63,6 +68,10 @@ export class StreamReader {
     while (!signal.aborted) {
       await pool.whenFree(signal);
       if (signal.aborted) break;
+      if (this.options.unwritten() >= pool.size) {
+        await Bun.sleep(50);
+        continue;
+      }
       if (!connection.ready || !isReady(commands)) {
         this.healthy = false;
         await connection.waitUntilReady(1000, signal);

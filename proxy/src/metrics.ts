@@ -12,6 +12,7 @@ export class ProxyMetrics {
   readonly processingDuration: HotHistogram;
   readonly queueWait: HotHistogram;
   readonly reclaimed: Counter;
+  readonly replyWriteFailures: Counter;
   readonly handlerConcurrencyMax: Gauge;
 
   countProcessed(outcome: ProcessedOutcome): void {
@@ -66,6 +67,11 @@ export class ProxyMetrics {
     this.reclaimed = new Counter({
       name: "rsd_proxy_reclaimed_total",
       help: "Requests taken over from a consumer that stopped working on them.",
+      registers: [registry],
+    });
+    this.replyWriteFailures = new Counter({
+      name: "rsd_proxy_reply_write_failures_total",
+      help: "Batches of replies, results or dead letters Redis refused or could not take; they stay pending and are retried.",
       registers: [registry],
     });
   }

@@ -8,6 +8,7 @@ import {
   type StreamConnection,
   type StreamKeys,
 } from "@rsd/shared";
+import type { Counter } from "prom-client";
 import { type EntryRef, idsByStream } from "./entry-ref.ts";
 
 /** One finished request: its reply (if someone waits), its stored result, its dead letter, its ack. */
@@ -27,29 +28,60 @@ export interface Completion {
  */
 const deadLetterMaxLen = "100000";
 
+export interface ReplyWriterOptions {
+  connection: StreamConnection;
+  keys: StreamKeys;
+  logger: Logger;
+  /** Redis Cluster: replies and acks live on different nodes (see sendBatch). */
+  cluster: boolean;
+  /** Counts every batch Redis refused or could not take (rsd_proxy_reply_write_failures_total). */
+  failures: Counter;
+}
+
+/** Some completions of a batch were not written (Redis refused them); none of those was acked. */
+class UnwrittenError extends Error {
+  override name = "UnwrittenError";
+  constructor(
+    readonly unwritten: Completion[],
+    readonly reason: unknown,
+  ) {
+    super(`${unwritten.length} completion(s) not written`);
+  }
+}
+
 /**
  * Writes replies and acknowledgements in batches: everything finished in one event-loop turn
  * leaves together (one socket write, auto-pipelined), replies (and results, dead letters) first,
- * then one XACK per stream. A crash between the two only causes a redelivery whose duplicate
- * reply the ingress ignores; the order also holds on Redis Cluster, where MULTI across these keys
- * is impossible.
+ * then one XACK per stream. An entry is acknowledged only if its writes were: a batch that Redis
+ * refuses (out of memory, no permission) stays pending for this pod, its claims kept fresh, and is
+ * retried with backoff. A crash between write and ack only causes a redelivery whose duplicate
+ * reply the ingress ignores.
  */
 export class ReplyWriter {
   private queue: Completion[] = [];
+  /** The batch being written now: still unacknowledged, so its claims must be kept too. */
+  private inFlight: Completion[] = [];
   private flushing: Promise<void> | undefined;
   private scheduled = false;
   private failures = 0;
+  private readonly connection: StreamConnection;
+  private readonly keys: StreamKeys;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly connection: StreamConnection,
-    private readonly keys: StreamKeys,
-    private readonly logger: Logger,
-    /** Redis Cluster: replies and acks live on different nodes (see sendBatch). */
-    private readonly cluster = false,
-  ) {}
+  constructor(private readonly options: ReplyWriterOptions) {
+    this.connection = options.connection;
+    this.keys = options.keys;
+    this.logger = options.logger;
+  }
 
+  /** Completions not yet written: while Redis refuses them, the pod reads no new work beyond its terminals. */
   get backlog(): number {
-    return this.queue.length;
+    return this.queue.length + this.inFlight.length;
+  }
+
+  /** Entries answered but not yet acknowledged (their claims must stay fresh: see ClaimKeeper). */
+  get held(): EntryRef[] {
+    return [...this.inFlight, ...this.queue].map((completion) => completion.entry);
   }
 
   /**
@@ -108,11 +140,13 @@ export class ReplyWriter {
     if (this.flushing || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    this.inFlight = batch;
     this.flushing = this.send(batch);
     try {
       await this.flushing;
     } finally {
       this.flushing = undefined;
+      this.inFlight = [];
     }
     if (this.queue.length > 0) this.schedule(this.failures > 0 ? Math.min(1000, 50 * this.failures) : 0);
   }
@@ -121,47 +155,83 @@ export class ReplyWriter {
     try {
       await this.sendBatch(batch);
       this.failures = 0;
-    } catch (error) {
-      // The connection is down: keep the batch and retry. It is bounded by the terminals, since
-      // nothing new is read while Redis is away.
+    } catch (caught) {
+      // Nothing of what failed was acknowledged: keep it and retry. The backlog is bounded: the
+      // consumer reads no new work while it is as large as the terminals (see Consumer).
+      const unwritten = caught instanceof UnwrittenError ? caught.unwritten : batch;
+      const error = caught instanceof UnwrittenError ? caught.reason : caught;
       this.failures++;
-      this.queue = batch.concat(this.queue);
-      if (this.failures === 1)
-        this.logger.warn("writing replies failed; will retry", { error, batch: batch.length });
+      this.options.failures.inc();
+      this.queue = unwritten.concat(this.queue);
+      if (this.failures === 1 || this.failures % 100 === 0)
+        this.logger.warn("writing replies failed; they stay pending and are retried", {
+          error,
+          batch: unwritten.length,
+          failures: this.failures,
+        });
     }
   }
 
   /**
    * Replies (and results, dead letters) first, then one XACK per stream. On one Redis they all
-   * leave in one write on one connection, which Redis runs in order, so the acks follow the replies
-   * without waiting for them. On a cluster they go to different nodes: the acks wait for every
-   * reply to be written.
+   * leave in one write on one connection as one MULTI … EXEC: Redis refuses a command that cannot
+   * run (out of memory, no permission) when it is queued and then discards the whole transaction,
+   * so the acks never run without the writes, at the cost of two commands per batch, not per
+   * request. On a cluster the keys live on different nodes and MULTI cannot span them: each entry
+   * is acknowledged only after its own writes succeeded.
    */
   private async sendBatch(batch: Completion[]): Promise<void> {
-    const writes: Promise<unknown>[] = [];
+    if (this.options.cluster) return await this.sendEachThenAck(batch);
+    const sent: Promise<unknown>[] = [this.connection.send("MULTI", [])];
     for (const item of batch)
       for (const [command, args] of this.outcomeCommands(item))
-        writes.push(this.connection.send(command, args));
-    const ack = () =>
-      [...idsByStream(batch.map((item) => item.entry))].map(([stream, ids]) =>
-        this.connection.send("XACK", [stream, this.keys.group, ...ids]),
-      );
+        sent.push(this.connection.send(command, args));
+    for (const [stream, ids] of idsByStream(batch.map((item) => item.entry)))
+      sent.push(this.connection.send("XACK", [stream, this.keys.group, ...ids]));
+    sent.push(this.connection.send("EXEC", []));
     // Every promise is settled before judging, so none is left to reject unobserved.
-    const early = this.cluster ? undefined : Promise.allSettled(ack());
-    this.check(await Promise.allSettled(writes));
-    this.check(await (early ?? Promise.allSettled(ack())));
+    const outcomes = await Promise.allSettled(sent);
+    const exec = outcomes[outcomes.length - 1] as PromiseSettledResult<unknown>;
+    if (exec.status === "rejected") {
+      if (!isErrorReply(exec.reason)) throw exec.reason; // the connection: retry it all
+      // EXECABORT: a queued command was refused, and its own error says why.
+      const refused = outcomes.find((outcome) => outcome.status === "rejected" && outcome !== exec);
+      throw new UnwrittenError(batch, refused?.status === "rejected" ? refused.reason : exec.reason);
+    }
+    // Inside EXEC a command can still fail on its own (a reply stream that is not a stream, an ack
+    // after Redis came back empty) while the others ran: say so.
+    const results = Array.isArray(exec.value) ? exec.value : [];
+    const failed = results.find((result) => result instanceof Error);
+    if (failed)
+      this.logger.warn("a command of a reply batch failed inside its transaction", { error: failed });
   }
 
-  /**
-   * A lost connection fails the whole batch, which is retried (the ingress ignores a duplicate
-   * reply); an error reply (e.g. NOGROUP after Redis restarted empty) concerns one entry only.
-   */
-  private check(outcomes: PromiseSettledResult<unknown>[]): void {
-    for (const outcome of outcomes) {
-      if (outcome.status === "fulfilled") continue;
-      if (!isErrorReply(outcome.reason)) throw outcome.reason;
-      this.logger.debug("a reply command failed", { error: outcome.reason });
+  /** Redis Cluster: each entry's writes, then the acks of the entries whose writes all succeeded. */
+  private async sendEachThenAck(batch: Completion[]): Promise<void> {
+    let refusal: unknown;
+    const written = await Promise.all(
+      batch.map(async (item) => {
+        const outcomes = await Promise.allSettled(
+          this.outcomeCommands(item).map(([command, args]) => this.connection.send(command, args)),
+        );
+        const failure = outcomes.find((outcome) => outcome.status === "rejected");
+        if (failure?.status !== "rejected") return true;
+        if (!isErrorReply(failure.reason)) throw failure.reason; // the connection: retry it all
+        refusal = failure.reason;
+        return false;
+      }),
+    );
+    const done = batch.filter((_, index) => written[index]);
+    const acks = [...idsByStream(done.map((item) => item.entry))].map(([stream, ids]) =>
+      this.connection.send("XACK", [stream, this.keys.group, ...ids]),
+    );
+    for (const outcome of await Promise.allSettled(acks)) {
+      // A lost connection: written but not acked, so written and acked again (the ingress ignores
+      // the duplicate reply). An error reply (NOGROUP after Redis came back empty) loses nothing.
+      if (outcome.status === "rejected" && !isErrorReply(outcome.reason)) throw outcome.reason;
     }
+    const unwritten = batch.filter((_, index) => !written[index]);
+    if (unwritten.length > 0) throw new UnwrittenError(unwritten, refusal);
   }
 
   /** Dead letter, reply, stored result: what one finished request writes before its ack. */

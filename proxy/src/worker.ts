@@ -53,7 +53,13 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     () => pool.busyCount,
     (): number => runner.maxConcurrent,
   );
-  const writer = new ReplyWriter(replies, keys, logger, config.redisClusterNodes.length > 0);
+  const writer = new ReplyWriter({
+    connection: replies,
+    keys,
+    logger,
+    cluster: config.redisClusterNodes.length > 0,
+    failures: metrics.replyWriteFailures,
+  });
   const policy = new FailurePolicy(redis, keys, consumerName, config.maxDeliveries, writer, metrics, logger);
   const runner = new TerminalRunner(pool, handler, writer, policy, metrics, consumerName, logger);
   const reclaimer = new Reclaimer(
@@ -67,12 +73,22 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     logger,
   );
   const consumer = new Consumer(
-    { commands: redis, keys, name: consumerName, pool, runner, reclaimer, logger },
+    {
+      commands: redis,
+      keys,
+      name: consumerName,
+      pool,
+      runner,
+      reclaimer,
+      logger,
+      unwritten: () => writer.backlog,
+    },
     readers,
   );
   const claims = new ClaimKeeper(redis, keys, consumerName, () => [
     ...runner.running.values(),
     ...policy.waiting,
+    ...writer.held,
   ]);
   const stats = new StreamStats(redis, keys, registry);
   const trimmer = new Trimmer(redis, keys);
