@@ -29,6 +29,7 @@ import { ResultStore } from "./requests/results.ts";
 import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
+import { RedisMemory } from "./shedding/redis-memory.ts";
 
 /** A reply stream outlives a vanished ingress by this long, then Redis drops it. */
 const replyStreamTtlS = 300;
@@ -55,7 +56,15 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const replyStream = new ReplyStream(redis, keys.replies(ingressId), replyStreamTtlS, logger);
   const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger, replyBlockMs);
   const stats = new StreamStats(redis, keys, registry);
-  const shedder = new LoadShedder(stats, keys, config.maxQueueDepth);
+  const memory = new RedisMemory(redis);
+  const shedder = new LoadShedder(
+    stats,
+    keys,
+    config.maxQueueDepth,
+    config.maxRedisMemoryPercent < 100
+      ? { watcher: memory, maxPercent: config.maxRedisMemoryPercent }
+      : undefined,
+  );
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -79,6 +88,9 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       () => whenConnected(() => stats.refresh()),
       logger,
     ),
+    // Twice a second: memory grows with what is accepted, and shedding must see it before Redis
+    // refuses the writes of requests already in flight.
+    new PeriodicTask("redis memory", 500, () => whenConnected(() => memory.refresh()), logger),
   ];
   // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
   redis.on("ready", () => void tasks[0]?.runNow());

@@ -8,7 +8,7 @@ export class IngressMetrics {
   readonly inflight: Gauge;
   /** API requests received and not yet answered (what the inflight gauge reports). */
   inflightRequests = 0;
-  readonly shed: Counter;
+  readonly shed: Counter<"reason">;
 
   /** Counts one answer by its HTTP status. */
   answered(status: number): void {
@@ -40,8 +40,11 @@ export class IngressMetrics {
     });
     this.shed = new Counter({
       name: "rsd_ingress_shed_total",
-      help: "Requests refused with 503 because the queue was deeper than MAX_QUEUE_DEPTH.",
+      help: "Requests refused with 503 before enqueueing, by reason: depth (MAX_QUEUE_DEPTH), memory (MAX_REDIS_MEMORY_PERCENT), shards (no shard could take it).",
+      labelNames: ["reason"],
       registers: [registry],
     });
+    // Every reason is exported from the start (at 0), so a rate over it never starts from nothing.
+    for (const reason of ["depth", "memory", "shards"]) this.shed.inc({ reason }, 0);
   }
 }

@@ -44,6 +44,8 @@ export interface IngressConfig extends CommonConfig {
   metricsPort: number | undefined;
   /** Seconds an idle client connection is kept open. */
   idleTimeoutS: number;
+  /** Shed new requests when Redis holds this share of its maxmemory (100 = off). */
+  maxRedisMemoryPercent: number;
 }
 
 export interface ProxyConfig extends CommonConfig {
@@ -109,6 +111,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     apiKeyHashes: readApiKeyHashes(env),
     metricsPort: env.METRICS_PORT?.trim() ? readInt(env, "METRICS_PORT", 0, 1, 65535) : undefined,
     idleTimeoutS: readInt(env, "IDLE_TIMEOUT_S", 30, 1, 255),
+    maxRedisMemoryPercent: readInt(env, "MAX_REDIS_MEMORY_PERCENT", 80, 1, 100),
   };
 }
 

@@ -64,6 +64,8 @@ describe("configuration", () => {
     ["MAX_DELIVERIES", "proxy", { MAX_DELIVERIES: "101" }],
     ["SHUTDOWN_GRACE_MS", "proxy", { SHUTDOWN_GRACE_MS: "soon" }],
     ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "0" }],
+    ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "0" }],
+    ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "101" }],
     ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "1073741825" }],
   ];
   for (const [variable, service, env] of invalid) {

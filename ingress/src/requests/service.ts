@@ -56,16 +56,24 @@ export class RequestService {
     const now = Date.now();
     const lag = deps.shedder.overloadedBy(now);
     if (lag !== undefined) {
-      deps.metrics.shed.inc();
+      deps.metrics.shed.inc({ reason: "depth" });
       throw new UnavailableError(
         `overloaded: ${lag} requests are waiting; retry later`,
+        deps.shedder.retryAfterS,
+      );
+    }
+    const memory = deps.shedder.memoryFullAt(now);
+    if (memory !== undefined) {
+      deps.metrics.shed.inc({ reason: "memory" });
+      throw new UnavailableError(
+        `overloaded: Redis is ${Math.floor(memory)}% full; retry later`,
         deps.shedder.retryAfterS,
       );
     }
     if (!deps.streams.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream(now);
     if (stream === undefined) {
-      deps.metrics.shed.inc();
+      deps.metrics.shed.inc({ reason: "shards" });
       throw new UnavailableError(
         "every queue shard is full or unreachable; retry later",
         deps.shedder.retryAfterS,

@@ -1,10 +1,13 @@
 import type { StreamKeys, StreamStats } from "@rsd/shared";
+import type { RedisMemory } from "./redis-memory.ts";
 
 /**
  * Decides, without touching Redis, whether to refuse a request and which request stream (shard)
  * takes it. The streams' lag is read by a periodic task (every ~100 ms, not per request):
  * - over MAX_QUEUE_DEPTH in total → shed (503 + Retry-After): refusing at the door keeps the queue
  *   short enough that accepted requests meet their deadline;
+ * - Redis fuller than MAX_REDIS_MEMORY_PERCENT of its maxmemory (polled too) → shed: what is
+ *   already accepted still needs room for its replies, results and dead letters;
  * - otherwise round robin over the shards, skipping one whose lag is over its share of
  *   MAX_QUEUE_DEPTH or whose Redis node did not answer the last poll.
  */
@@ -19,7 +22,15 @@ export class LoadShedder {
     private readonly stats: StreamStats,
     private readonly keys: StreamKeys,
     private readonly maxQueueDepth: number,
+    private readonly memory?: { watcher: RedisMemory; maxPercent: number },
   ) {}
+
+  /** The memory use (percent of maxmemory) that triggered shedding, or undefined. */
+  memoryFullAt(now = Date.now()): number | undefined {
+    const snapshot = this.memory?.watcher.latest;
+    if (!this.memory || !snapshot || now - snapshot.readAt > LoadShedder.staleAfterMs) return undefined;
+    return snapshot.percent >= this.memory.maxPercent ? snapshot.percent : undefined;
+  }
 
   get enabled(): boolean {
     return this.maxQueueDepth > 0;
