@@ -25,6 +25,7 @@ import { ReplyStream } from "./replies/reply-stream.ts";
 import { EnqueueBatcher } from "./requests/enqueue-batcher.ts";
 import { IdempotencyKeys } from "./requests/idempotency.ts";
 import { requestsController } from "./requests/index.ts";
+import { InflightBudget } from "./requests/inflight-budget.ts";
 import { ResultStore } from "./requests/results.ts";
 import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
@@ -112,9 +113,16 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   });
 
   const connections = new ConnectionTimeouts(config.idleTimeoutS);
+  const budget = new InflightBudget({
+    maxRequests: config.maxInflight,
+    maxBytes: config.maxInflightBytes,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  metrics.watchBudget(budget);
   const submit = submitHandler({
     service,
     connections,
+    budget,
     idempotency,
     logger,
     maxBodyBytes: config.maxBodyBytes,
@@ -148,6 +156,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         service,
         idempotency,
         connections,
+        budget,
         apiKeysRequired: config.apiKeyHashes.length > 0,
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,

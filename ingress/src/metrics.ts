@@ -10,6 +10,12 @@ export class IngressMetrics {
   inflightRequests = 0;
   readonly shed: Counter<"reason">;
 
+  /** Exports what `budget` holds: rsd_ingress_inflight_bytes, read at scrape time. */
+  watchBudget(budget: { bytes: number }): void {
+    this.budgetSource = budget;
+  }
+  private budgetSource: { bytes: number } | undefined;
+
   /** Counts one answer by its HTTP status. */
   answered(status: number): void {
     this.requests.inc(String(status));
@@ -43,6 +49,14 @@ export class IngressMetrics {
       help: "Requests refused with 503 before enqueueing, by reason: depth (MAX_QUEUE_DEPTH), memory (MAX_REDIS_MEMORY_PERCENT), shards (no shard could take it).",
       labelNames: ["reason"],
       registers: [registry],
+    });
+    new Gauge({
+      name: "rsd_ingress_inflight_bytes",
+      help: "Request-body bytes held by requests in progress (bounded by MAX_INFLIGHT_BYTES).",
+      registers: [registry],
+      collect() {
+        this.set(metrics.budgetSource?.bytes ?? 0);
+      },
     });
     // Every reason is exported from the start (at 0), so a rate over it never starts from nothing.
     for (const reason of ["depth", "memory", "shards"]) this.shed.inc({ reason }, 0);

@@ -44,6 +44,10 @@ export interface IngressConfig extends CommonConfig {
   metricsPort: number | undefined;
   /** Seconds an idle client connection is kept open. */
   idleTimeoutS: number;
+  /** Requests in progress (body being read or reply awaited) one ingress takes at most. */
+  maxInflight: number;
+  /** Request-body bytes those may hold together. */
+  maxInflightBytes: number;
   /** Shed new requests when Redis holds this share of its maxmemory (100 = off). */
   maxRedisMemoryPercent: number;
 }
@@ -93,6 +97,7 @@ function readCommon(env: Env, defaultPort: number): CommonConfig {
 
 export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const common = readCommon(env, 3000);
+  const maxBodyBytes = readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB);
   return {
     ...common,
     requestTimeoutMs: readInt(
@@ -103,7 +108,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
       common.maxTimeoutMs,
     ),
     maxQueueDepth: readInt(env, "MAX_QUEUE_DEPTH", 10_000, 0, INT_MAX),
-    maxBodyBytes: readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB),
+    maxBodyBytes,
     resultTtlS: readInt(env, "RESULT_TTL_S", 3600, 1, INT_MAX),
     // Not in the contract's list for the ingress, but the same meaning as for the proxy: how long
     // a terminating ingress waits for in-flight replies before answering the rest 503.
@@ -112,6 +117,15 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     metricsPort: env.METRICS_PORT?.trim() ? readInt(env, "METRICS_PORT", 0, 1, 65535) : undefined,
     idleTimeoutS: readInt(env, "IDLE_TIMEOUT_S", 30, 1, 255),
     maxRedisMemoryPercent: readInt(env, "MAX_REDIS_MEMORY_PERCENT", 80, 1, 100),
+    maxInflight: readInt(env, "MAX_INFLIGHT", 10_000, 1, INT_MAX),
+    // At least one whole body, or a single large request could never be taken.
+    maxInflightBytes: readInt(
+      env,
+      "MAX_INFLIGHT_BYTES",
+      Math.max(256 * MIB, maxBodyBytes),
+      maxBodyBytes,
+      INT_MAX,
+    ),
   };
 }
 

@@ -65,6 +65,9 @@ describe("configuration", () => {
     ["SHUTDOWN_GRACE_MS", "proxy", { SHUTDOWN_GRACE_MS: "soon" }],
     ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "0" }],
     ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "0" }],
+    ["MAX_INFLIGHT", "ingress", { MAX_INFLIGHT: "0" }],
+    // Smaller than one whole body: a single large request could never be taken.
+    ["MAX_INFLIGHT_BYTES", "ingress", { MAX_BODY_BYTES: "2048", MAX_INFLIGHT_BYTES: "1024" }],
     ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "101" }],
     ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "1073741825" }],
   ];

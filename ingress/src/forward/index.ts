@@ -6,6 +6,7 @@ import { BadRequestError } from "../http/errors.ts";
 import { readBody } from "../http/json-body.ts";
 import { pathStart } from "../http/request-target.ts";
 import type { IdempotencyKeys } from "../requests/idempotency.ts";
+import { type InflightBudget, withinBudget } from "../requests/inflight-budget.ts";
 import type { RequestService } from "../requests/service.ts";
 import { presentForwarded } from "./presenter.ts";
 
@@ -14,6 +15,8 @@ export interface ForwardControllerOptions {
   idempotency: IdempotencyKeys;
   /** A forwarded request keeps its connection past the idle timeout while it waits. */
   connections: ConnectionTimeouts;
+  /** Room for requests in progress (MAX_INFLIGHT, MAX_INFLIGHT_BYTES). */
+  budget: InflightBudget;
   /**
    * API keys are on: the client's `Authorization` is the gateway's own credential, and it is
    * never stored in Redis nor sent to the backend (backend credentials: UPSTREAM_HEADERS).
@@ -62,54 +65,55 @@ export function forwardController(options: ForwardControllerOptions) {
   const { service, idempotency } = options;
   return new Elysia({ tags: ["proxy"] }).all(
     "/proxy/*",
-    async ({ request }) => {
-      const url = new URL(request.url);
-      // The path and query as the client sent them, not as URL parsing rewrites them (it resolves
-      // `%2e%2e` segments): the proxy builds and checks the upstream URL itself (upstream-url.ts).
-      const raw = request.url;
-      const start = pathStart(raw);
-      const queryAt = raw.indexOf("?", start);
-      const rawPath = queryAt < 0 ? raw.slice(start) : raw.slice(start, queryAt);
-      const timeoutMs = timeoutOf(request.headers, options.defaultTimeoutMs, options.maxTimeoutMs);
-      const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
-      if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
-      const body =
-        request.method === "GET" || request.method === "HEAD"
-          ? Buffer.alloc(0)
-          : await readBody(request, options.maxBodyBytes);
-      const traceparent = continueTrace(request.headers.get("traceparent") ?? undefined);
+    ({ request }) =>
+      withinBudget(options.budget, request, async () => {
+        const url = new URL(request.url);
+        // The path and query as the client sent them, not as URL parsing rewrites them (it resolves
+        // `%2e%2e` segments): the proxy builds and checks the upstream URL itself (upstream-url.ts).
+        const raw = request.url;
+        const start = pathStart(raw);
+        const queryAt = raw.indexOf("?", start);
+        const rawPath = queryAt < 0 ? raw.slice(start) : raw.slice(start, queryAt);
+        const timeoutMs = timeoutOf(request.headers, options.defaultTimeoutMs, options.maxTimeoutMs);
+        const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
+        if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
+        const body =
+          request.method === "GET" || request.method === "HEAD"
+            ? Buffer.alloc(0)
+            : await readBody(request, options.maxBodyBytes);
+        const traceparent = continueTrace(request.headers.get("traceparent") ?? undefined);
 
-      const headers = endToEndHeaders(request.headers).filter(
-        ([name]) => !gatewayHeaders.has(name) && !(options.apiKeysRequired && gatewayCredentials.has(name)),
-      );
-      const clientIp = clientAddressOf(request);
-      // Headers.get joins repeated headers with ", ": one chain, whatever the client split it into.
-      const priorFor = request.headers.get("x-forwarded-for");
-      headers.push(
-        ["x-forwarded-for", [priorFor, clientIp].filter(Boolean).join(", ")],
-        ["x-forwarded-proto", url.protocol.replace(":", "")],
-        ["x-forwarded-host", url.host],
-        ["traceparent", traceparent],
-      );
-      const forwarded: ForwardedRequest = {
-        method: request.method,
-        path: rawPath.slice("/proxy".length) || "/",
-        query: queryAt < 0 ? "" : raw.slice(queryAt),
-        headers,
-        body: body.toString("base64"),
-      };
-      options.connections.holdUntil(request, Date.now() + timeoutMs);
-      const outcome = await service.submit({
-        payload: JSON.stringify(forwarded),
-        kind: "http",
-        retrySafe: idempotentMethods.has(request.method),
-        timeoutMs,
-        async: false,
-        traceparent,
-        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-      });
-      return presentForwarded(outcome, { traceparent });
-    },
+        const headers = endToEndHeaders(request.headers).filter(
+          ([name]) => !gatewayHeaders.has(name) && !(options.apiKeysRequired && gatewayCredentials.has(name)),
+        );
+        const clientIp = clientAddressOf(request);
+        // Headers.get joins repeated headers with ", ": one chain, whatever the client split it into.
+        const priorFor = request.headers.get("x-forwarded-for");
+        headers.push(
+          ["x-forwarded-for", [priorFor, clientIp].filter(Boolean).join(", ")],
+          ["x-forwarded-proto", url.protocol.replace(":", "")],
+          ["x-forwarded-host", url.host],
+          ["traceparent", traceparent],
+        );
+        const forwarded: ForwardedRequest = {
+          method: request.method,
+          path: rawPath.slice("/proxy".length) || "/",
+          query: queryAt < 0 ? "" : raw.slice(queryAt),
+          headers,
+          body: body.toString("base64"),
+        };
+        options.connections.holdUntil(request, Date.now() + timeoutMs);
+        const outcome = await service.submit({
+          payload: JSON.stringify(forwarded),
+          kind: "http",
+          retrySafe: idempotentMethods.has(request.method),
+          timeoutMs,
+          async: false,
+          traceparent,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        });
+        return presentForwarded(outcome, { traceparent });
+      }),
     {
       parse: "none",
       detail: {

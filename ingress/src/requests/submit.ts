@@ -5,6 +5,7 @@ import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { thrownErrorResponse } from "../http/error-plugin.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
+import type { InflightBudget } from "./inflight-budget.ts";
 import { submitBody } from "./model.ts";
 import type { RequestOutcome } from "./outcome.ts";
 import { present } from "./presenter.ts";
@@ -15,6 +16,8 @@ export interface SubmitOptions {
   idempotency: IdempotencyKeys;
   /** A synchronous request keeps its connection past the idle timeout while it waits. */
   connections: ConnectionTimeouts;
+  /** Room for requests in progress (MAX_INFLIGHT, MAX_INFLIGHT_BYTES). */
+  budget: InflightBudget;
   logger: Logger;
   maxBodyBytes: number;
   maxTimeoutMs: number;
@@ -56,10 +59,14 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
   };
 
   return async (request) => {
+    let reserved = -1;
     try {
+      reserved = options.budget.acquire(request);
       return await answer(request);
     } catch (error) {
       return thrownErrorResponse(error, logger);
+    } finally {
+      if (reserved >= 0) options.budget.release(reserved);
     }
   };
 
