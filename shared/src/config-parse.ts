@@ -67,9 +67,10 @@ export function readUrl(
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, value, allowed);
+    throw new ConfigError(name, hideUserinfo(value), allowed);
   }
-  if (!protocols.includes(url.protocol) || url.hostname === "") throw new ConfigError(name, value, allowed);
+  if (!protocols.includes(url.protocol) || url.hostname === "")
+    throw new ConfigError(name, hideUserinfo(value), allowed);
   return value;
 }
 
@@ -122,6 +123,19 @@ export function readHostList(env: Env, name: string): { host: string; port: numb
   });
 }
 
+/**
+ * Hides the user and password of a URL-like text, parsed or not: everything between `//` and the
+ * last `@` of the authority. A value that does not parse as a URL is exactly the one an error
+ * message echoes, so this works on the text, not on a parsed URL.
+ */
+export function hideUserinfo(value: string): string {
+  const start = value.indexOf("//");
+  if (start < 0) return value.includes("@") ? "<hidden>" : value;
+  const at = value.lastIndexOf("@");
+  if (at < start) return value;
+  return `${value.slice(0, start + 2)}***${value.slice(at)}`;
+}
+
 /** Hides the password of a URL for logs and error messages. */
 export function redactUrl(value: string): string {
   try {
@@ -129,6 +143,6 @@ export function redactUrl(value: string): string {
     if (url.password) url.password = "***";
     return url.toString();
   } catch {
-    return value;
+    return hideUserinfo(value);
   }
 }

@@ -93,4 +93,22 @@ describe("configuration", () => {
       expect(lines[0]).toMatch(/expected /);
     });
   }
+
+  // A value that does not parse is exactly the one an error echoes: its password must not be in it.
+  for (const [variable, service, env] of [
+    ["REDIS_URL", "ingress", { REDIS_URL: "redis://user:s3cr3t-pw@[bad" }],
+    ["REDIS_URL", "proxy", { REDIS_URL: "redis://user:s3cr3t-pw@" }],
+    ["REDIS_URL", "ingress", { REDIS_URL: "http://user:s3cr3t-pw@redis:6379" }],
+    ["UPSTREAM_URL", "proxy", { HANDLER: "http", UPSTREAM_URL: "http://user:s3cr3t-pw@exa mple" }],
+    ["UPSTREAM_URL", "proxy", { HANDLER: "http", UPSTREAM_URL: "user:s3cr3t-pw@backend" }],
+    ["UPSTREAM_HEADERS", "proxy", { UPSTREAM_HEADERS: '{"authorization": s3cr3t-pw}' }],
+    ["API_KEYS", "ingress", { API_KEYS: "s3cr3t-pw" }],
+  ] as const) {
+    test(`the ${service} process names ${variable} and never prints its secret (${Object.values(env).at(-1)})`, () => {
+      const { exitCode, stderr } = startWith(service, env);
+      expect(exitCode).toBe(2);
+      expect(stderr).toContain(`invalid ${variable}=`);
+      expect(stderr).not.toContain("s3cr3t");
+    });
+  }
 });
