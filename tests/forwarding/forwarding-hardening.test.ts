@@ -202,6 +202,21 @@ describe("forwarding through a real stack with API keys", () => {
     });
   }
 
+  test("the same forwarded request twice with one Idempotency-Key: one backend call, the same answer", async () => {
+    const headers = {
+      ...auth,
+      "idempotency-key": `fwd-${crypto.randomUUID()}`,
+      "content-type": "text/plain",
+    };
+    const send = () =>
+      fetch(`${stack.ingress.url}/proxy/orders?id=7`, { method: "POST", headers, body: "order 7" });
+    const first = await send();
+    const second = await send();
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(await second.text()).toBe(await first.text());
+    expect(backend.calls.filter((call) => call.path === "/api/orders")).toHaveLength(1);
+  });
+
   test("a backend's error text stays in the proxy's log, out of the client's 502 and the dead letter", async () => {
     const response = await fetch(`${stack.ingress.url}/api/requests`, {
       method: "POST",

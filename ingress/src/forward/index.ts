@@ -86,6 +86,14 @@ export function forwardController(options: ForwardControllerOptions) {
         const headers = endToEndHeaders(request.headers).filter(
           ([name]) => !gatewayHeaders.has(name) && !(options.apiKeysRequired && gatewayCredentials.has(name)),
         );
+        const path = rawPath.slice("/proxy".length) || "/";
+        const query = queryAt < 0 ? "" : raw.slice(queryAt);
+        // The request as the client made it, before the gateway adds what differs per attempt
+        // (trace span, client address): the same request with the same key is the same request.
+        const identity =
+          idempotencyKey === undefined
+            ? undefined
+            : JSON.stringify([request.method, path, query, headers, body.toString("base64")]);
         const clientIp = clientAddressOf(request);
         // Headers.get joins repeated headers with ", ": one chain, whatever the client split it into.
         const priorFor = request.headers.get("x-forwarded-for");
@@ -97,8 +105,8 @@ export function forwardController(options: ForwardControllerOptions) {
         );
         const forwarded: ForwardedRequest = {
           method: request.method,
-          path: rawPath.slice("/proxy".length) || "/",
-          query: queryAt < 0 ? "" : raw.slice(queryAt),
+          path,
+          query,
           headers,
           body: body.toString("base64"),
         };
@@ -110,7 +118,7 @@ export function forwardController(options: ForwardControllerOptions) {
           timeoutMs,
           async: false,
           traceparent,
-          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...(idempotencyKey !== undefined ? { idempotencyKey, idempotencyHashInput: identity } : {}),
         });
         return presentForwarded(outcome, { traceparent });
       }),

@@ -24,6 +24,11 @@ export interface SubmitInput {
   timeoutMs: number;
   async: boolean;
   idempotencyKey?: string;
+  /**
+   * What identifies the request for its Idempotency-Key, when not the payload itself: a forwarded
+   * request's payload also holds what the gateway adds per attempt (trace span, client address).
+   */
+  idempotencyHashInput?: string;
   traceparent?: string;
 }
 
@@ -93,11 +98,13 @@ export class RequestService {
       ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     };
 
+    let claimed = false;
     try {
       if (input.idempotencyKey) {
-        const hash = requestHash(input.payload, input.timeoutMs);
+        const hash = requestHash(input.idempotencyHashInput ?? input.payload, input.timeoutMs);
         const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash);
         if (existing) return await this.followExisting(existing, input.async, message.deadline, now);
+        claimed = true;
       }
       if (message.resultTtlS > 0) {
         await deps.results.markPending({
@@ -110,6 +117,9 @@ export class RequestService {
     } catch (error) {
       if (error instanceof HttpError) throw error;
       this.deps.logger.warn("could not record the request", { requestId: message.id, error });
+      // The request never ran: a retry with the same key must not follow it (see enqueue).
+      if (claimed && input.idempotencyKey)
+        await deps.idempotency.release(input.idempotencyKey).catch(() => {});
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     }
 
