@@ -28,8 +28,10 @@ export function present(outcome: RequestOutcome, headers: Record<string, string>
         { location: `/api/requests/${outcome.id}`, ...headers },
       );
     case "timeout":
-      return json(504, { id: outcome.id, status: "timeout" }, headers);
+    // The ingress stopped waiting (SIGTERM, grace time over), but the request is on the stream and
+    // will still run: a 503 "retry" would invite a client to run it twice. Like a deadline, a
+    // 504 says the gateway gave up waiting, not that nothing happened.
     case "shutdown":
-      return json(503, { error: "the gateway is shutting down; retry" }, { "retry-after": "1", ...headers });
+      return json(504, { id: outcome.id, status: "timeout" }, headers);
   }
 }
