@@ -22,12 +22,6 @@ export interface Completion {
   deadLetter?: string[];
 }
 
-/**
- * The dead-letter stream is capped here. Reply streams are capped by their ingress (see
- * ingress/src/replies/reply-stream.ts): the reply XADD, once per request, stays short.
- */
-const deadLetterMaxLen = "100000";
-
 export interface ReplyWriterOptions {
   connection: StreamConnection;
   keys: StreamKeys;
@@ -36,6 +30,12 @@ export interface ReplyWriterOptions {
   cluster: boolean;
   /** Counts every batch Redis refused or could not take (rsd_proxy_reply_write_failures_total). */
   failures: Counter;
+  /**
+   * DEAD_LETTER_MAX_COUNT: the dead-letter stream is capped here, on every dead letter (their age
+   * by DeadLetterTrimmer). Reply streams are capped by their ingress (ingress/src/replies/
+   * reply-stream.ts): the reply XADD, once per request, stays short.
+   */
+  deadLetterMaxCount: number;
 }
 
 /** Some completions of a batch were not written (Redis refused them); none of those was acked. */
@@ -238,7 +238,10 @@ export class ReplyWriter {
   private outcomeCommands(item: Completion): [command: string, args: string[]][] {
     const commands: [string, string[]][] = [];
     if (item.deadLetter)
-      commands.push(["XADD", [this.keys.dead, "MAXLEN", "~", deadLetterMaxLen, "*", ...item.deadLetter]]);
+      commands.push([
+        "XADD",
+        [this.keys.dead, "MAXLEN", "~", String(this.options.deadLetterMaxCount), "*", ...item.deadLetter],
+      ]);
     if (item.replyTo) {
       commands.push(["XADD", [item.replyTo, "NOMKSTREAM", "*", ...encodeReply(item.reply)]]);
     }

@@ -18,7 +18,7 @@ import { ProxyMetrics } from "./metrics.ts";
 import { ClaimKeeper } from "./recovery/claim-keeper.ts";
 import { FailurePolicy } from "./recovery/failure-policy.ts";
 import { Reclaimer } from "./recovery/reclaimer.ts";
-import { Trimmer } from "./recovery/trimmer.ts";
+import { DeadLetterTrimmer, Trimmer } from "./recovery/trimmer.ts";
 import { ReplyWriter } from "./reply-writer.ts";
 import { defineScripts } from "./scripts/index.ts";
 import { TerminalPool } from "./terminal-pool.ts";
@@ -59,6 +59,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     logger,
     cluster: config.redisClusterNodes.length > 0,
     failures: metrics.replyWriteFailures,
+    deadLetterMaxCount: config.deadLetterMaxCount,
   });
   const policy = new FailurePolicy(redis, keys, consumerName, config.maxDeliveries, writer, metrics, logger);
   const runner = new TerminalRunner(pool, handler, writer, policy, metrics, consumerName, logger);
@@ -92,6 +93,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
   ]);
   const stats = new StreamStats(redis, keys, registry);
   const trimmer = new Trimmer(redis, keys);
+  const deadLetters = new DeadLetterTrimmer(redis, keys, config.deadLetterMaxAgeS);
   const heartbeat = new FleetHeartbeat(redis, keys, consumerName, () => ({
     terminals: pool.size,
     busy: pool.busyCount,
@@ -119,6 +121,8 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     // Often, so each round frees little: trimming blocks Redis for every entry it frees (about
     // 3 ms for two seconds of entries at 36k req/s), and short pauses spare the latency tail.
     new PeriodicTask("trimmer", 250, () => whenConnected(() => trimmer.run()), logger),
+    // The age bound needs no precision finer than seconds: a few Redis commands a second fleet-wide.
+    new PeriodicTask("dead-letter trimmer", 2000, () => whenConnected(() => deadLetters.run()), logger),
     new PeriodicTask("fleet heartbeat", 2000, () => whenConnected(() => heartbeat.beat()), logger),
   ];
 

@@ -64,6 +64,10 @@ export interface ProxyConfig extends CommonConfig {
   shutdownGraceMs: number;
   /** The most bytes of one upstream response a proxy reads (HANDLER=http); past it: 502, no retry. */
   maxUpstreamResponseBytes: number;
+  /** Dead letters kept at most (approximately: MAXLEN ~). */
+  deadLetterMaxCount: number;
+  /** Dead letters older than this many seconds are removed. */
+  deadLetterMaxAgeS: number;
 }
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;
@@ -144,5 +148,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
     maxDeliveries: readInt(env, "MAX_DELIVERIES", 3, 1, 100),
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
     maxUpstreamResponseBytes: readInt(env, "MAX_UPSTREAM_RESPONSE_BYTES", 16 * MIB, 1, 1024 * MIB),
+    deadLetterMaxCount: readInt(env, "DEAD_LETTER_MAX_COUNT", 100_000, 1, INT_MAX),
+    deadLetterMaxAgeS: readInt(env, "DEAD_LETTER_MAX_AGE_S", 7 * 24 * 3600, 60, INT_MAX),
   };
 }

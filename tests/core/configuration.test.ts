@@ -66,6 +66,8 @@ describe("configuration", () => {
     ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "0" }],
     ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "0" }],
     ["MAX_INFLIGHT", "ingress", { MAX_INFLIGHT: "0" }],
+    ["DEAD_LETTER_MAX_COUNT", "proxy", { DEAD_LETTER_MAX_COUNT: "0" }],
+    ["DEAD_LETTER_MAX_AGE_S", "proxy", { DEAD_LETTER_MAX_AGE_S: "59" }],
     // Smaller than one whole body: a single large request could never be taken.
     ["MAX_INFLIGHT_BYTES", "ingress", { MAX_BODY_BYTES: "2048", MAX_INFLIGHT_BYTES: "1024" }],
     ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "101" }],

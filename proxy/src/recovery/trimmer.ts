@@ -25,3 +25,23 @@ export class Trimmer {
     return (await this.redis.rsdTrim(stream, this.keys.group)) ?? undefined;
   }
 }
+
+/**
+ * Keeps the dead letters bounded by age as well as by count (the count is capped on every XADD,
+ * see ReplyWriter): entries older than DEAD_LETTER_MAX_AGE_S go. Stream ids are milliseconds of
+ * Redis's clock, so the bound is computed from Redis's TIME, not from this pod's clock.
+ */
+export class DeadLetterTrimmer {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StreamKeys,
+    private readonly maxAgeS: number,
+  ) {}
+
+  /** Removes the dead letters older than the age bound; returns how many went. */
+  async run(): Promise<number> {
+    const [seconds] = await this.redis.time();
+    const minId = `${(Number(seconds) - this.maxAgeS) * 1000}-0`;
+    return await this.redis.xtrim(this.keys.dead, "MINID", minId);
+  }
+}
