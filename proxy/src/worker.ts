@@ -86,11 +86,15 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     },
     readers,
   );
-  const claims = new ClaimKeeper(redis, keys, consumerName, () => [
-    ...runner.running.values(),
-    ...policy.waiting,
-    ...writer.held,
-  ]);
+  const claims = new ClaimKeeper({
+    commands: redis,
+    fallback: replies,
+    keys,
+    consumer: consumerName,
+    claimIdleMs: config.claimIdleMs,
+    logger,
+    held: () => [...runner.running.values(), ...policy.waiting, ...writer.held],
+  });
   const stats = new StreamStats(redis, keys, registry);
   const trimmer = new Trimmer(redis, keys);
   const deadLetters = new DeadLetterTrimmer(redis, keys, config.deadLetterMaxAgeS);
@@ -114,7 +118,8 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     new PeriodicTask(
       "claim refresh",
       Math.max(50, Math.floor(config.claimIdleMs / 3)),
-      () => whenConnected(() => claims.refresh()),
+      // Not only while the command connection is up: the keeper has a second way to Redis.
+      () => claims.refresh(),
       logger,
     ),
     new PeriodicTask("stream stats", 1000, () => whenConnected(() => stats.refresh()), logger),
