@@ -34,19 +34,42 @@ describe("trimming the request stream", () => {
     const trimmer = new Trimmer(client, keys);
     expect(await trimmer.trim()).toBe(ids[7]);
     let left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
-    expect(left).toEqual(ids.slice(7));
+    // Below #7: trimmed. Between #7 and the last delivered (#19): the acknowledged ones deleted,
+    // so a long-running #7 cannot pin them. Undelivered (#20…#29): kept.
+    expect(left).toEqual([ids[7]!, ids[15]!, ...ids.slice(20)]);
 
     // Once #7 is acknowledged the bound moves up to #15, the next pending one.
     await client.xack(keys.requests, keys.group, ids[7]!);
     expect(await trimmer.trim()).toBe(ids[15]);
     left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
-    expect(left).toEqual(ids.slice(15));
+    expect(left).toEqual([ids[15]!, ...ids.slice(20)]);
 
     // With nothing pending, the undelivered entries (#20…#29) are kept.
     await client.xack(keys.requests, keys.group, ids[15]!);
     await trimmer.trim();
     left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     expect(left).toEqual(ids.slice(20));
+  });
+
+  test("behind a long-running entry, acknowledged ones go a page at a time, and no pending one ever", async () => {
+    const client = redis.client();
+    const keys = new StreamKeys("trim-page");
+    await client.xgroup("CREATE", keys.requests, keys.group, "0", "MKSTREAM");
+    const ids: string[] = [];
+    for (let index = 0; index < 60; index++)
+      ids.push((await client.xadd(keys.requests, "*", "n", String(index)))!);
+    await client.xreadgroup("GROUP", keys.group, "a", "COUNT", 60, "STREAMS", keys.requests, ">");
+    // Every third one stays pending (#0 the long-running one); the rest are acknowledged.
+    const pending = ids.filter((_, index) => index % 3 === 0);
+    await client.xack(keys.requests, keys.group, ...ids.filter((id) => !pending.includes(id)));
+    const trimmer = new Trimmer(client, keys);
+    // Windows of 5 entries, 8 a call: each call gets further, and keeps every pending one.
+    for (let round = 0; round < 3; round++) {
+      await trimmer.trim(keys.requests, 5);
+      const left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
+      expect(pending.every((id) => left.includes(id))).toBe(true);
+    }
+    expect((await client.xrange(keys.requests, "-", "+")).map(([id]) => id)).toEqual(pending);
   });
 
   test("without a consumer group nothing is trimmed", async () => {

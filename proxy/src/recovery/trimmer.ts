@@ -5,8 +5,9 @@ import "../scripts/index.ts";
 
 /**
  * Trims the request stream below the oldest entry that still matters: the oldest pending one,
- * or, when nothing is pending, the first undelivered one (XTRIM MINID). Acknowledged entries go;
- * an unacknowledged request is never dropped. The bound is read and applied in one script on
+ * or, when nothing is pending, the first undelivered one (XTRIM MINID), and deletes acknowledged
+ * entries behind a long-running one page by page (XDEL), so one slow request cannot pin the
+ * stream's length. Acknowledged entries go; an unacknowledged request is never dropped. The bound is read and applied in one script on
  * the stream's own node (scripts/trim.lua), so it cannot come from another stream or go stale.
  */
 export class Trimmer {
@@ -21,8 +22,8 @@ export class Trimmer {
   }
 
   /** The MINID used on `stream`, or undefined when there was nothing to do (see scripts/trim.lua). */
-  async trim(stream: string = this.keys.requests): Promise<string | undefined> {
-    return (await this.redis.rsdTrim(stream, this.keys.group)) ?? undefined;
+  async trim(stream: string = this.keys.requests, page = 2000): Promise<string | undefined> {
+    return (await this.redis.rsdTrim(stream, this.keys.group, page)) ?? undefined;
   }
 }
 

@@ -16,7 +16,7 @@ declare module "ioredis" {
       originalId: string,
       ...fields: string[]
     ): Result<string | null, Context>;
-    rsdTrim(stream: string, group: string): Result<string | null, Context>;
+    rsdTrim(stream: string, group: string, page?: number): Result<string | null, Context>;
     rsdForgetConsumers(
       stream: string,
       group: string,
