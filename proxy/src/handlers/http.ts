@@ -1,16 +1,7 @@
-import type { ForwardedRequest, ForwardedResponse, Logger } from "@rsd/shared";
-import { readCappedBody } from "./capped-body.ts";
+import { endToEndHeaders, type ForwardedRequest, type ForwardedResponse, type Logger } from "@rsd/shared";
+import { ResponseTooLargeError, readCappedBody } from "./capped-body.ts";
 import { type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
 import { UpstreamTarget } from "./upstream-url.ts";
-
-/** Hop-by-hop response headers are the gateway's own business, never the client's. */
-const dropFromResponse = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "content-length",
-  "upgrade",
-]);
 
 /** An upstream answer worth another attempt (a 5xx to a request that may be repeated). */
 export class RetryableUpstreamError extends Error {
@@ -63,10 +54,11 @@ export class HttpHandler implements Handler {
       body: hasBody ? Buffer.from(forwarded.body, "base64") : null,
     });
     this.retryIfWorthIt(request, response.status);
-    const body = await readCappedBody(response, this.options.maxResponseBytes);
+    const body = await this.readBody(request, response);
     const answer: ForwardedResponse = {
       status: response.status,
-      headers: [...response.headers.entries()].filter(([name]) => !dropFromResponse.has(name.toLowerCase())),
+      // Hop-by-hop ones, and any the upstream's Connection header names, are the gateway's business.
+      headers: endToEndHeaders(response.headers),
       body: body.toString("base64"),
     };
     return JSON.stringify(answer);
@@ -81,7 +73,7 @@ export class HttpHandler implements Handler {
       body: request.payload,
     });
     this.retryIfWorthIt(request, response.status);
-    const text = (await readCappedBody(response, this.options.maxResponseBytes)).toString("utf8");
+    const text = (await this.readBody(request, response)).toString("utf8");
     if (response.status >= 400) {
       // The backend's own error text stays in the proxy's log: it may name internals.
       this.options.logger.warn("upstream refused a request", {
@@ -104,12 +96,34 @@ export class HttpHandler implements Handler {
       // decompress: false — the body is relayed as the upstream encoded it, with its Content-Encoding.
       return await fetch(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
     } catch (error) {
-      if (request.signal.aborted) throw error; // the deadline: the terminal answers `expired`
-      // The cause (a host, a port, a resolver's answer) is for the operator, not for the client.
-      this.options.logger.warn("upstream unreachable", { requestId: request.id, error });
-      if (this.mayRetry(request)) throw new RetryableUpstreamError("upstream unreachable");
-      throw new UnrecoverableError("upstream unreachable");
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
+      throw this.transportFailure(request, error, timedOut ? "upstream timed out" : "upstream unreachable");
     }
+  }
+
+  /** The body within MAX_UPSTREAM_RESPONSE_BYTES (capped-body.ts); a connection lost while reading it is a transport failure. */
+  private async readBody(request: HandlerRequest, response: Response): Promise<Buffer> {
+    try {
+      return await readCappedBody(response, this.options.maxResponseBytes);
+    } catch (error) {
+      if (error instanceof ResponseTooLargeError) throw error;
+      throw this.transportFailure(request, error, "upstream connection lost while answering");
+    }
+  }
+
+  /**
+   * A failed connection: the client (and the dead letter) get `text` only, because the cause names
+   * internal hosts, ports and addresses; the cause is logged for the operator. Retryable while the
+   * request may be repeated; past the deadline the terminal answers `expired`.
+   */
+  private transportFailure(request: HandlerRequest, error: unknown, text: string): unknown {
+    if (request.signal.aborted) return error;
+    this.options.logger.warn(text, {
+      requestId: request.id,
+      attempt: request.attempt,
+      cause: error instanceof Error ? error.message : String(error),
+    });
+    return this.mayRetry(request) ? new RetryableUpstreamError(text) : new UnrecoverableError(text);
   }
 
   private retryIfWorthIt(request: HandlerRequest, status: number): void {
