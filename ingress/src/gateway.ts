@@ -55,7 +55,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const metrics = new IngressMetrics(registry);
   const pending = new PendingReplies();
   const replyStream = new ReplyStream(redis, keys.replies(ingressId), replyStreamTtlS, logger);
-  const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger, replyBlockMs);
+  const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger, replyBlockMs, streams);
   const stats = new StreamStats(redis, keys, registry);
   const memory = new RedisMemory(redis);
   const shedder = new LoadShedder(

@@ -1,6 +1,7 @@
 import {
   encodeReply,
   encodeStoredReply,
+  inlineResultLimit,
   isErrorReply,
   type Logger,
   type ReplyMessage,
@@ -20,6 +21,8 @@ export interface Completion {
   resultTtlS: number;
   /** Fields of a dead-letter entry, when the request failed for good. */
   deadLetter?: string[];
+  /** The request's deadline (epoch ms): how long a large result waits for its ingress. */
+  deadline?: number;
 }
 
 export interface ReplyWriterOptions {
@@ -102,6 +105,7 @@ export class ReplyWriter {
       replyTo: message.replyTo,
       resultTtlS: message.resultTtlS,
       reply: full,
+      deadline: message.deadline,
     };
     if (deadLetter) completion.deadLetter = deadLetter;
     this.write(completion);
@@ -243,7 +247,18 @@ export class ReplyWriter {
         [this.keys.dead, "MAXLEN", "~", String(this.options.deadLetterMaxCount), "*", ...item.deadLetter],
       ]);
     if (item.replyTo) {
-      commands.push(["XADD", [item.replyTo, "NOMKSTREAM", "*", ...encodeReply(item.reply)]]);
+      const result = item.reply.result;
+      if (result !== undefined && result.length > inlineResultLimit) {
+        // Too large for the reply stream: the reply carries the key; the ingress reads the body only
+        // for a request that still waits, and nobody waits past the deadline (a few seconds' grace).
+        const key = this.keys.replyBody(item.reply.id);
+        const ttlMs = Math.max(1000, (item.deadline ?? 0) - Date.now()) + 5000;
+        commands.push(["SET", [key, result, "PX", String(ttlMs)]]);
+        const reference: ReplyMessage = { ...item.reply, resultRef: key };
+        commands.push(["XADD", [item.replyTo, "NOMKSTREAM", "*", ...encodeReply(reference)]]);
+      } else {
+        commands.push(["XADD", [item.replyTo, "NOMKSTREAM", "*", ...encodeReply(item.reply)]]);
+      }
     }
     if (item.resultTtlS > 0) {
       commands.push([

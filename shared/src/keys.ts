@@ -58,6 +58,11 @@ export class StreamKeys {
     return `${this.prefix}:result:${requestId}`;
   }
 
+  /** A result too large for the reply stream, until its ingress reads it (see inlineResultLimit). */
+  replyBody(requestId: string): string {
+    return `${this.prefix}:body:${requestId}`;
+  }
+
   /** Idempotency key → request id and request hash. */
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;

@@ -36,6 +36,11 @@ export interface ReplyMessage {
   status: ReplyStatus;
   /** The handler's result as JSON text, when completed. */
   result?: string;
+  /**
+   * On a reply stream only: the key holding a result too large to travel inline (see
+   * inlineResultLimit); the ingress reads it only for a request someone still waits for.
+   */
+  resultRef?: string;
   error?: string;
   pod: string;
   terminal: number;
@@ -113,8 +118,16 @@ export function decodeRequest(fields: readonly string[]): RequestMessage {
   return message;
 }
 
+/**
+ * Results longer than this (UTF-16 units, so at most three times as many bytes) leave the reply
+ * stream for a key of their own: an ingress reads its replies COUNT at a time, and COUNT × this
+ * bounds the bytes one read can bring, whatever the backends answer.
+ */
+export const inlineResultLimit = 16 * 1024;
+
 export function encodeReply(reply: ReplyMessage): StreamFields {
   const meta = `${reply.id} ${reply.status} ${reply.pod} ${reply.terminal} ${reply.queuedMs} ${reply.processingMs}`;
+  if (reply.resultRef !== undefined) return [META, meta, "ref", reply.resultRef];
   if (reply.result !== undefined) return [META, meta, "result", reply.result];
   if (reply.error !== undefined) return [META, meta, "error", reply.error];
   return [META, meta];
@@ -140,6 +153,7 @@ export function decodeReply(fields: readonly string[]): ReplyMessage {
     processingMs: numberAt(meta, 5, "processingMs"),
   };
   if (bodyField === "result" && body !== undefined) reply.result = body;
+  if (bodyField === "ref" && body !== undefined) reply.resultRef = body;
   if (bodyField === "error" && body !== undefined) reply.error = body;
   return reply;
 }

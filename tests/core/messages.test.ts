@@ -56,6 +56,12 @@ describe("the stream encoding of messages", () => {
     const expired: ReplyMessage = { ...reply, status: "expired", terminal: -1 };
     delete expired.result;
     expect(decodeReply(encodeReply(expired))).toEqual(expired);
+    // A result too large for the stream travels as a reference: the reference, not the result.
+    const referenced: ReplyMessage = { ...reply, resultRef: "rsd:body:x" };
+    expect(encodeReply(referenced)).toEqual(["m", expect.any(String), "ref", "rsd:body:x"]);
+    const decoded = decodeReply(encodeReply(referenced));
+    expect(decoded.resultRef).toBe("rsd:body:x");
+    expect(decoded.result).toBeUndefined();
   });
 
   test("anything else is a MalformedMessageError that says what is wrong", () => {

@@ -42,9 +42,17 @@ describe("the core pipeline, with two proxies of five terminals", () => {
     // Multi-byte UTF-8, escapes, spaces and the words the stream encoding separates with.
     const piece = 'ünïcødé 🚀 "quoted" \\ back\\slash | m payload result - \t tab \n line ';
     const text = piece.repeat(Math.floor((1024 * 1024 - 200) / Buffer.byteLength(JSON.stringify(piece))));
+    const redis = stack.redis.client();
+    const gets = async () =>
+      Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info("commandstats"))?.[1] ?? 0);
+    const getsBefore = await gets();
     const { status, body } = await stack.request({ payload: { text }, timeoutMs: 10_000 });
     expect(status).toBe(200);
     expect((body.result as { echo: { text: string } }).echo.text).toBe(text);
+    // A result that large does not travel on the reply stream (whose reads are bounded in bytes):
+    // the ingress read it from a key of its own, and deleted the key.
+    expect(await gets()).toBeGreaterThan(getsBefore);
+    expect(await redis.keys(stack.key("body:*"))).toEqual([]);
   });
 
   test("200 concurrent requests all succeed, and never more than 2 × 5 run at once", async () => {

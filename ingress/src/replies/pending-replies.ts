@@ -57,6 +57,11 @@ export class PendingReplies {
     });
   }
 
+  /** Whether someone still waits for request `id`. */
+  has(id: string): boolean {
+    return this.waiters.has(id);
+  }
+
   /** Delivers a reply; false when nobody waits for it (a duplicate, or its deadline passed). */
   deliver(reply: ReplyMessage): boolean {
     return this.settle(reply.id, { kind: "reply", reply });

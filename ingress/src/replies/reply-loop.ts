@@ -3,9 +3,18 @@ import {
   isReplyEntry,
   type Logger,
   MalformedMessageError,
+  type ReplyMessage,
   type StreamConnection,
   streamEntries,
 } from "@rsd/shared";
+
+/**
+ * Replies read at most per XREAD. A reply's result travels inline only up to inlineResultLimit
+ * (shared/src/messages.ts), so one read brings a bounded number of bytes (256 × at most 48 KiB),
+ * whatever the backends answer; larger results are fetched one by one, for waiters only.
+ */
+const readCount = "256";
+
 import type { PendingReplies } from "./pending-replies.ts";
 
 /**
@@ -33,6 +42,8 @@ export class ReplyLoop {
     private readonly pending: PendingReplies,
     private readonly logger: Logger,
     private readonly blockMs = 1000,
+    /** Where large results are read from (a non-blocking connection): see fetchResult. */
+    private readonly bodies: StreamConnection = connection,
   ) {}
 
   /** The id of the last reply read; the reply stream may be trimmed up to it. */
@@ -73,7 +84,7 @@ export class ReplyLoop {
       try {
         const result = await this.connection.send("XREAD", [
           "COUNT",
-          "1000",
+          readCount,
           "BLOCK",
           String(this.blockMs),
           "STREAMS",
@@ -101,6 +112,11 @@ export class ReplyLoop {
         if (!isReplyEntry(fields)) continue; // the stream's creation marker
         try {
           const reply = decodeReply(fields);
+          if (reply.resultRef !== undefined) {
+            // Read only for a waiter: a duplicate's body is never fetched, it just expires.
+            if (this.pending.has(reply.id)) void this.fetchResult(reply, reply.resultRef);
+            continue;
+          }
           if (!this.pending.deliver(reply)) {
             this.logger.debug("reply without a waiter (duplicate or past its deadline)", {
               requestId: reply.id,
@@ -112,5 +128,29 @@ export class ReplyLoop {
         }
       }
     }
+  }
+
+  /** A result that was too large for the stream: read it, hand the whole reply over, delete the key. */
+  private async fetchResult(reply: ReplyMessage, key: string): Promise<void> {
+    delete reply.resultRef;
+    try {
+      const body = await this.bodies.send("GET", [key]);
+      if (typeof body === "string") {
+        reply.result = body;
+        void this.bodies.send("DEL", [key]).catch(() => {});
+      } else {
+        this.failReply(reply, "the reply's result expired before it was read");
+      }
+    } catch (error) {
+      this.logger.warn("reading a large reply failed", { requestId: reply.id, error });
+      this.failReply(reply, "the reply's result could not be read from Redis");
+    }
+    this.pending.deliver(reply);
+  }
+
+  private failReply(reply: ReplyMessage, error: string): void {
+    reply.status = "failed";
+    reply.error = error;
+    delete reply.result;
   }
 }
