@@ -91,6 +91,27 @@ export class Stack {
     return { status: response.status, headers: response.headers, body: parsed };
   }
 
+  /** How many entries were ever added to the request stream (0 when it does not exist). */
+  async entriesAdded(): Promise<number> {
+    const info = (await this.redis
+      .client()
+      .xinfo("STREAM", this.key("requests"))
+      .catch(() => null)) as unknown[] | null;
+    return info ? Number(info[info.indexOf("entries-added") + 1]) : 0;
+  }
+
+  /** Whether a client without the key left any trace: no entry, no idempotency claim, no result. */
+  async untouched(): Promise<boolean> {
+    const redis = this.redis.client();
+    const keys = [...(await redis.keys(this.key("idem:*"))), ...(await redis.keys(this.key("result:*")))];
+    return (await this.entriesAdded()) === 0 && keys.length === 0;
+  }
+
+  /** The ingress's API port. */
+  get ingressPort(): number {
+    return Number(new URL(this.ingress.url).port);
+  }
+
   /** A Redis key of this stack's deployment, e.g. key("requests"). */
   key(suffix: string): string {
     return `${this.prefix}:${suffix}`;

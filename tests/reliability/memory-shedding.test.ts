@@ -35,13 +35,9 @@ describe("the ingress sheds on Redis memory as well as on depth", () => {
     expect(
       await metricValue(stack.ingress.url, "rsd_ingress_shed_total", { reason: "memory" }),
     ).toBeGreaterThan(0);
-    const added = async () => {
-      const info = (await redis.xinfo("STREAM", stack.key("requests"))) as unknown[];
-      return Number(info[info.indexOf("entries-added") + 1]);
-    };
-    const before = await added();
+    const before = await stack.entriesAdded();
     expect((await stack.request({ payload: "still no room" })).status).toBe(503);
-    expect(await added()).toBe(before);
+    expect(await stack.entriesAdded()).toBe(before);
     for (let index = 0; index < 8; index++) await redis.del(`ballast:${index}`);
     await waitFor(
       "requests served again",
