@@ -77,9 +77,13 @@ export class ReplyWriter {
     this.logger = options.logger;
   }
 
-  /** Completions not yet written: while Redis refuses them, the pod reads no new work beyond its terminals. */
+  /**
+   * Completions waiting because Redis refused or could not take them (0 while writes succeed: the
+   * batch in flight is normal traffic). While they are as many as the terminals, the pod reads no
+   * new work (see Consumer).
+   */
   get backlog(): number {
-    return this.queue.length + this.inFlight.length;
+    return this.failures > 0 ? this.queue.length + this.inFlight.length : 0;
   }
 
   /** Entries answered but not yet acknowledged (their claims must stay fresh: see ClaimKeeper). */
