@@ -4,17 +4,15 @@
  * REDIS_URL, or a private redis-server on a free port in a temp directory when REDIS_URL does not
  * answer. Ctrl-C stops everything it started.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import type { Subprocess } from "bun";
 import Redis from "ioredis";
+import { RedisServer } from "./scaffold/redis-server.ts";
+import { ServiceProcess } from "./scaffold/service-process.ts";
 
-const root = resolve(import.meta.dir, "..");
 const colors = ["\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m"];
 const reset = "\x1b[0m";
-const children: { name: string; proc: Subprocess }[] = [];
-let tempDir: string | undefined;
+const services: ServiceProcess[] = [];
+let redis: RedisServer | undefined;
+let started = 0;
 
 async function answers(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1000 });
@@ -29,36 +27,29 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-async function pipe(name: string, color: string, stream: ReadableStream<Uint8Array>): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffered = "";
+/** Prints a process's lines behind its name, in a colour of its own. */
+function printer(name: string): (line: string) => void {
+  const color = colors[started++ % colors.length] as string;
   const prefix = `${color}${name.padEnd(8)}${reset} │ `;
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    const lines = buffered.split("\n");
-    buffered = lines.pop() ?? "";
-    for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
-  }
+  return (line) => process.stdout.write(`${prefix}${line}\n`);
 }
 
-function start(name: string, command: string[], env: Record<string, string>): void {
-  const color = colors[children.length % colors.length] as string;
-  const proc = Bun.spawn(command, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  children.push({ name, proc });
-  void pipe(name, color, proc.stdout);
-  void pipe(name, color, proc.stderr);
+/** Starts a service with file-watch reload and this process's environment, its lines printed. */
+function start(service: {
+  name: string;
+  kind: "ingress" | "proxy";
+  port: number;
+  env: Record<string, string>;
+}) {
+  services.push(
+    new ServiceProcess({
+      ...service,
+      bunFlags: ["--watch"],
+      inheritEnv: true,
+      onLine: printer(service.name),
+      keepLines: 100,
+    }),
+  );
 }
 
 async function privateRedis(): Promise<string> {
@@ -72,16 +63,8 @@ async function privateRedis(): Promise<string> {
     );
     process.exit(1);
   }
-  const port = await freePort();
-  tempDir = mkdtempSync(join(tmpdir(), "rsd-dev-redis-"));
-  start("redis", [binary, "--port", String(port), "--bind", "127.0.0.1", "--dir", tempDir, "--save", ""], {});
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(url))) {
-    if (Date.now() > deadline) throw new Error("the private redis-server did not start within 10 s");
-    await Bun.sleep(100);
-  }
-  return url;
+  redis = await RedisServer.start({ binary, dirPrefix: "rsd-dev-redis-", onLine: printer("redis") });
+  return redis.url;
 }
 
 let stopping = false;
@@ -89,12 +72,8 @@ async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
   // Services first (they drain against Redis), Redis last.
-  const services = children.filter((child) => child.name !== "redis");
-  for (const { proc } of services) proc.kill("SIGTERM");
-  await Promise.race([Promise.all(services.map(({ proc }) => proc.exited)), Bun.sleep(10_000)]);
-  for (const { proc } of children) proc.kill("SIGKILL");
-  await Promise.all(children.map(({ proc }) => proc.exited));
-  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  await Promise.all(services.map((service) => service.stop("SIGTERM", 10_000)));
+  await redis?.destroy();
   process.exit(0);
 }
 process.on("SIGINT", () => void stopAll());
@@ -113,21 +92,16 @@ console.log(
   `dev: Redis at ${redisUrl}; ingress http://localhost:${basePort} (Swagger UI at /swagger); Ctrl-C stops all`,
 );
 const common = { REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
-start("ingress", ["bun", "--watch", "ingress/src/main.ts"], {
-  ...common,
-  PORT: String(basePort),
-  POD_NAME: "dev-ingress",
-});
+start({ name: "ingress", kind: "ingress", port: basePort, env: { ...common, POD_NAME: "dev-ingress" } });
 for (const index of [1, 2]) {
-  start(`proxy-${index}`, ["bun", "--watch", "proxy/src/main.ts"], {
-    ...common,
-    PORT: String(basePort + index),
-    POD_NAME: `dev-proxy-${index}`,
-  });
+  const name = `proxy-${index}`;
+  start({ name, kind: "proxy", port: basePort + index, env: { ...common, POD_NAME: `dev-${name}` } });
 }
-// If a service exits on its own (e.g. a configuration error), say so; --watch restarts it on the next save.
-for (const { name, proc } of children) {
-  void proc.exited.then((code) => {
+// If a process exits on its own (e.g. a configuration error), say so; --watch restarts a service on the next save.
+const watched = services.map((service) => ({ name: service.name, exited: service.exited }));
+if (redis) watched.push({ name: "redis", exited: redis.exited });
+for (const { name, exited } of watched) {
+  void exited.then((code) => {
     if (!stopping) console.error(`dev: ${name} exited with ${code}`);
   });
 }

@@ -50,7 +50,7 @@ async function startMinimal(launcher: Launcher, variant: "native" | "ioredis"): 
   await expectRoundTrip(ingress.url, OVERHEAD_BODY);
   return {
     run: postRun(ingress.url, 0),
-    processes: { ingress: ingress.process.pid, proxy: proxy.process.pid, redis: redis.pid },
+    processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
   };
 }
 
@@ -78,7 +78,7 @@ export async function runOverheadComparison(
     const targets: Record<Pipeline, Target> = {
       product: {
         run: postRun(ingress.url, 0),
-        processes: { ingress: ingress.process.pid, proxy: proxy.process.pid, redis: redis.pid },
+        processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
       },
       native: await startMinimal(launcher, "native"),
       ioredis: await startMinimal(launcher, "ioredis"),
