@@ -1,5 +1,5 @@
 /**
- * The configuration contract of DESIGN.md ("Configuration contract"), as the deploy tests check it.
+ * The configuration contract of docs/contract.md ("Environment variables"), as the deploy tests check it.
  * Kept here rather than imported from shared/ so the manifests are checked against the written
  * contract, not against whatever the code happens to accept today.
  */
@@ -62,11 +62,15 @@ export const LIVENESS_PATH = "/healthz";
 export const READINESS_PATH = "/readyz";
 export const METRICS_PATH = "/metrics";
 
-/** The request stream and consumer group the proxies read (DESIGN.md, "The protocol on Redis"). */
+/** The request stream and consumer group the proxies read (docs/contract.md, "The Redis protocol"). */
 export const requestStream = (prefix: string) => `${prefix}:requests`;
 export const CONSUMER_GROUP = "proxies";
 
-/** The seed's numbers (shared/seed/deployment-architecture.md). */
+/**
+ * The production sizing (docs/deploy.md, "Capacity"): ingress 3 replicas (HPA 3 -> 10), proxy 15
+ * replicas (HPA 15 -> 30) with 5 terminals each, one Redis; namespaces redis-stream-demo and
+ * monitoring; host redis-stream-demo.local.
+ */
 export const SEED = {
   ingress: { replicas: 3, min: 3, max: 10 },
   proxy: { replicas: 15, min: 15, max: 30, terminals: 5 },

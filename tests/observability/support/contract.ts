@@ -1,5 +1,5 @@
 /**
- * Metric names of the METRICS contract (shared/DESIGN.md), the series names a histogram adds, and
+ * Metric names of the metrics contract (docs/contract.md, "Metrics"), the series names a histogram adds, and
  * the names the dashboard and alerts may take from other exporters.
  */
 export const contract = {
