@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
 import {
   connectRedis,
-  connectStreams,
   createRegistry,
+  FleetRegistry,
   healthPlugin,
+  IdempotencyStore,
   type IngressConfig,
-  isReady,
   type Logger,
   PeriodicTask,
+  RedisRequestQueue,
+  ReplyChannel,
+  ResultStore,
   StreamKeys,
   StreamStats,
 } from "@rsd/shared";
@@ -21,12 +24,9 @@ import { errorPlugin } from "./http/error-plugin.ts";
 import { IngressMetrics } from "./metrics.ts";
 import { PendingReplies } from "./replies/pending-replies.ts";
 import { ReplyLoop } from "./replies/reply-loop.ts";
-import { ReplyStream } from "./replies/reply-stream.ts";
-import { EnqueueBatcher } from "./requests/enqueue-batcher.ts";
 import { IdempotencyKeys } from "./requests/idempotency.ts";
 import { requestsController } from "./requests/index.ts";
 import { InflightBudget } from "./requests/inflight-budget.ts";
-import { ResultStore } from "./requests/results.ts";
 import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
@@ -43,20 +43,38 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
-  const redis = connectRedis(config, "commands", `ingress:${ingressId}:commands`, logger);
-  const streams = connectStreams(config, "commands", `ingress:${ingressId}:streams`, logger, {
-    commands: redis,
+  // Background work (stats, memory, reply stream upkeep) and the idempotency and result keys.
+  const redis = connectRedis(config, { role: "commands", name: `ingress:${ingressId}:commands`, logger });
+  // The per-request XADDs and large-result reads, on a connection of their own.
+  const streams = connectRedis(config, {
+    role: "commands",
+    name: `ingress:${ingressId}:streams`,
+    logger,
+    shareWith: redis,
   });
   const replyBlockMs = 1000;
-  const replyConnection = connectStreams(config, "blocking", `ingress:${ingressId}:replies`, logger, {
+  const replyClient = connectRedis(config, {
+    role: "blocking",
+    name: `ingress:${ingressId}:replies`,
+    logger,
     blockMs: replyBlockMs,
   });
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
   const pending = new PendingReplies();
-  const replyStream = new ReplyStream(redis, keys.replies(ingressId), replyStreamTtlS, logger);
-  const replyLoop = new ReplyLoop(replyConnection, replyStream.key, pending, logger, replyBlockMs, streams);
-  const stats = new StreamStats(redis, keys, registry);
+  const replyStream = keys.replies(ingressId);
+  const channel = (client: typeof redis) =>
+    new ReplyChannel({ client, stream: replyStream, ttlS: replyStreamTtlS });
+  const upkeep = channel(redis);
+  const replyLoop = new ReplyLoop({
+    channel: channel(replyClient),
+    client: replyClient,
+    pending,
+    logger,
+    blockMs: replyBlockMs,
+    bodies: new ResultStore({ client: streams, keys }),
+  });
+  const stats = new StreamStats(new RedisRequestQueue({ client: redis, keys }), registry);
   const memory = new RedisMemory(redis);
   const shedder = new LoadShedder(
     stats,
@@ -69,7 +87,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
-    if (isReady(redis)) await work();
+    if (redis.ready) await work();
   };
   const tasks = [
     // Four times a second: each trim then frees a quarter second of replies, a short pause for Redis.
@@ -78,7 +96,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       250,
       () =>
         whenConnected(async () => {
-          if (await replyStream.maintain(replyLoop.position)) replyLoop.rewind();
+          if (await upkeep.maintain(replyLoop.position)) replyLoop.rewind();
         }),
       logger,
     ),
@@ -94,18 +112,16 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     new PeriodicTask("redis memory", 500, () => whenConnected(() => memory.refresh()), logger),
   ];
   // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
-  redis.on("ready", () => void tasks[0]?.runNow());
+  redis.onReady(() => void tasks[0]?.runNow());
 
-  const idempotency = new IdempotencyKeys(redis, keys, config.resultTtlS);
+  const idempotency = new IdempotencyKeys(new IdempotencyStore({ client: redis, keys }), config.resultTtlS);
   const service = new RequestService({
-    streams,
-    keys,
-    enqueuer: new EnqueueBatcher(streams),
-    replyStream: replyStream.key,
+    queue: new RedisRequestQueue({ client: streams, keys }),
+    replyStream,
     pending,
     shedder,
     idempotency,
-    results: new ResultStore(redis, keys, config.resultTtlS),
+    results: new ResultStore({ client: redis, keys }),
     metrics,
     logger,
     resultTtlS: config.resultTtlS,
@@ -138,10 +154,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     refuseWithoutKey(request, config.apiKeyHashes) ?? submit(request);
 
   let draining = false;
-  const ready = () => !draining && isReady(redis) && streams.ready && replyLoop.healthy;
+  const ready = () => !draining && redis.ready && streams.ready && replyLoop.healthy;
 
-  // normalize: false — unknown body fields are refused (400), not silently dropped: a typo such as
-  // "timeoutMS" must not quietly fall back to the default deadline.
   const health = healthPlugin({ isReady: ready, registry });
   // With METRICS_PORT the operational routes live on their own port (see main.ts), not beside the API.
   const opsApp = config.metricsPort
@@ -150,7 +164,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   // Every client route is registered on protectedRoutes, so each one checks the API key itself.
   const clientRoutes = protectedRoutes(config.apiKeyHashes)
     .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs }))
-    .use(fleetController(redis, keys))
+    .use(fleetController(new FleetRegistry({ client: redis, keys })))
     .use(
       forwardController({
         service,
@@ -166,6 +180,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   // standardHostname: false — the router takes the path from the first "/" after "http://", as
   // the auth check and the metrics do (http/request-target.ts). Its default assumes a host name of
   // at least four characters and, for `Host: a`, routed /xx/api/requests as /api/requests.
+  // normalize: false — Elysia never strips unknown properties silently (the strict request body
+  // itself is submit.ts's own check).
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorPlugin(logger))
     .use(openapiPlugin(version))
@@ -177,23 +193,21 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     submitRoute,
     connections,
     opsApp,
-    ingressId,
     metrics,
     pending,
-    isReady: ready,
     start() {
       pending.start();
       replyLoop.start();
       for (const task of tasks) task.start();
-      logger.info("ingress started", { ingressId, replyStream: replyStream.key, port: config.port });
+      logger.info("ingress started", { ingressId, replyStream, port: config.port });
     },
-    /** Stops taking work, waits up to the grace time for in-flight replies, answers the rest 503. */
+    /** Stops taking work, waits up to the grace time for in-flight replies, answers the rest 504. */
     async drain(graceMs: number): Promise<void> {
       draining = true;
       const deadline = Date.now() + graceMs;
       while (pending.size > 0 && Date.now() < deadline) await Bun.sleep(20);
       if (pending.size > 0)
-        logger.warn("grace time over, answering the rest 503", { remaining: pending.size });
+        logger.warn("grace time over, answering the rest 504", { remaining: pending.size });
       shutdown.abort();
       pending.abandonAll();
     },
@@ -201,9 +215,9 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       await Promise.all(tasks.map((task) => task.stop()));
       await replyLoop.stop();
       pending.stop();
-      await replyStream.remove().catch(() => {});
+      await upkeep.remove().catch(() => {});
       streams.close();
-      redis.disconnect();
+      redis.close();
     },
   };
 }

@@ -1,25 +1,14 @@
-import {
-  ensureGroup,
-  isReady,
-  isRedisError,
-  type Logger,
-  type StreamConnection,
-  type StreamKeys,
-  streamEntries,
-  waitUntilReady,
-} from "@rsd/shared";
-import type Redis from "ioredis";
+import { isRedisError, type Logger, type RequestQueue } from "@rsd/shared";
 import type { Reclaimer } from "./recovery/reclaimer.ts";
 import type { TerminalPool } from "./terminal-pool.ts";
 import type { TerminalRunner } from "./terminal-runner.ts";
 
 export interface ReaderOptions {
-  /** One dedicated blocking connection for this reader's stream. */
-  connection: StreamConnection;
-  commands: Redis;
-  keys: StreamKeys;
+  /** The queue over one dedicated blocking connection for this reader's stream. */
+  queue: RequestQueue;
   stream: string;
-  name: string;
+  /** This pod: its consumer name in the group. */
+  pod: string;
   pool: TerminalPool;
   runner: TerminalRunner;
   reclaimer: Reclaimer;
@@ -61,7 +50,7 @@ export class StreamReader {
   }
 
   private async run(): Promise<void> {
-    const { connection, commands, keys, stream, name, pool, runner, logger, blockMs } = this.options;
+    const { queue, stream, pod, pool, runner, logger, blockMs } = this.options;
     const signal = this.abort.signal;
     let recovered = false;
     let failures = 0;
@@ -72,10 +61,9 @@ export class StreamReader {
         await Bun.sleep(50);
         continue;
       }
-      if (!connection.ready || !isReady(commands)) {
+      if (!queue.ready) {
         this.healthy = false;
-        await connection.waitUntilReady(1000, signal);
-        await waitUntilReady(commands, 1000, signal);
+        await queue.waitUntilReady(1000, signal);
         continue;
       }
       const slots = pool.reserve(this.shareOfFree());
@@ -85,34 +73,20 @@ export class StreamReader {
       }
       try {
         if (!recovered) {
-          await ensureGroup(commands, keys, stream);
+          await queue.ensureGroup(stream);
           await this.recoverOwnPending();
           recovered = true;
         }
-        const reply = await connection.send("XREADGROUP", [
-          "GROUP",
-          keys.group,
-          name,
-          "COUNT",
-          String(slots.length),
-          "BLOCK",
-          String(blockMs),
-          "STREAMS",
-          stream,
-          ">",
-        ]);
+        const entries = await queue.readNew({ stream, pod, count: slots.length, blockMs });
         this.healthy = true;
         failures = 0;
-        for (const [, entries] of streamEntries(reply)) {
-          // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.
-          for (const [id, fields] of entries)
-            runner.dispatch(stream, id, fields ?? [], slots.pop() as number);
-        }
+        // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.
+        for (const [id, fields] of entries) runner.dispatch(stream, id, fields ?? [], slots.pop() as number);
       } catch (error) {
         if (isRedisError(error, "NOGROUP")) {
           // Redis restarted empty: recreate the group from 0 so requests queued meanwhile are read.
           logger.warn("consumer group missing; recreating it", { stream });
-          await ensureGroup(commands, keys, stream).catch(() => {});
+          await queue.ensureGroup(stream).catch(() => {});
         } else if (!signal.aborted) {
           this.healthy = false;
           failures++;
@@ -131,22 +105,11 @@ export class StreamReader {
    * died: that attempt counts as failed, and they go back to the queue (or to dead letters).
    */
   private async recoverOwnPending(): Promise<void> {
-    const { commands, keys, stream, name, reclaimer, logger } = this.options;
-    // With an id instead of ">", XREADGROUP pages through this consumer's own pending entries.
+    const { queue, stream, pod, reclaimer, logger } = this.options;
     let cursor = "0";
     for (;;) {
-      const reply = await commands.xreadgroup(
-        "GROUP",
-        keys.group,
-        name,
-        "COUNT",
-        100,
-        "STREAMS",
-        stream,
-        cursor,
-      );
       // Fields are null for an entry deleted while this consumer held it: recover() acks it.
-      const entries = streamEntries(reply)[0]?.[1] ?? [];
+      const entries = await queue.readOwnPending({ stream, pod, after: cursor, count: 100 });
       if (entries.length === 0) return;
       logger.info("recovering entries held by this pod's previous run", { stream, count: entries.length });
       for (const entry of entries) reclaimer.recover(stream, entry);
@@ -165,10 +128,11 @@ export class Consumer {
   readonly readers: StreamReader[];
 
   constructor(
-    options: Omit<ReaderOptions, "stream" | "connection" | "blockMs">,
-    connections: StreamConnection[],
+    options: Omit<ReaderOptions, "stream" | "queue" | "blockMs">,
+    /** One queue per request stream, each over its own blocking connection. */
+    queues: RequestQueue[],
   ) {
-    const streams = options.keys.requestStreams;
+    const streams = queues[0]?.keys.requestStreams ?? [];
     // Each reader asks for its share of the free terminals (at least one), so one shard's
     // blocked read cannot hold every terminal while another shard has work.
     const share = () => Math.max(1, Math.floor(options.pool.freeCount / streams.length));
@@ -178,7 +142,7 @@ export class Consumer {
           {
             ...options,
             stream,
-            connection: connections[index] as StreamConnection,
+            queue: queues[index] as RequestQueue,
             blockMs: readerBlockMs(streams.length),
           },
           streams.length > 1 ? share : () => options.pool.freeCount,

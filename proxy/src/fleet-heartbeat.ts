@@ -1,32 +1,24 @@
-import type { StreamKeys } from "@rsd/shared";
-import type Redis from "ioredis";
+import type { FleetRegistry, ProxyHeartbeat } from "@rsd/shared";
 
 /**
- * Tells the fleet registry (`<prefix>:fleet`) that this proxy lives, with its terminals and
- * processing time, so the ingress can report capacity (GET /api/fleet) to load testers.
+ * Tells the fleet registry that this proxy lives, with its terminals and processing time, so the
+ * ingress can report capacity (GET /api/fleet) to load testers.
  */
 export class FleetHeartbeat {
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: StreamKeys,
-    private readonly pod: string,
-    private readonly describe: () => {
-      terminals: number;
-      busy: number;
-      handler: string;
-      processingMs: number | null;
+    private readonly options: {
+      registry: FleetRegistry;
+      pod: string;
+      describe: () => Omit<ProxyHeartbeat, "pod" | "seenAt">;
     },
   ) {}
 
   async beat(): Promise<void> {
-    await this.redis.hset(
-      this.keys.fleet,
-      this.pod,
-      JSON.stringify({ pod: this.pod, ...this.describe(), seenAt: Date.now() }),
-    );
+    const { registry, pod, describe } = this.options;
+    await registry.beat({ pod, ...describe(), seenAt: Date.now() });
   }
 
   async leave(): Promise<void> {
-    await this.redis.hdel(this.keys.fleet, this.pod);
+    await this.options.registry.leave(this.options.pod);
   }
 }

@@ -1,18 +1,30 @@
 import {
   decodeRequest,
+  type EntryRef,
   type Logger,
   MalformedMessageError,
+  noTerminal,
   type RequestKind,
   type RequestMessage,
   traceIdOf,
 } from "@rsd/shared";
 import { DeadlineSignal } from "./deadline-signal.ts";
-import type { EntryRef } from "./entry-ref.ts";
 import type { Handler, HandlerRequest } from "./handlers/handler.ts";
 import type { ProxyMetrics } from "./metrics.ts";
 import type { FailurePolicy } from "./recovery/failure-policy.ts";
 import type { ReplyWriter } from "./reply-writer.ts";
 import type { TerminalPool } from "./terminal-pool.ts";
+
+export interface TerminalRunnerOptions {
+  pool: TerminalPool;
+  handler: Handler;
+  writer: ReplyWriter;
+  policy: FailurePolicy;
+  metrics: ProxyMetrics;
+  /** This pod, as its replies name it. */
+  pod: string;
+  logger: Logger;
+}
 
 /**
  * Runs one delivered entry: an expired request is answered `expired` without a terminal;
@@ -25,15 +37,23 @@ export class TerminalRunner {
   /** The most handler calls ever running at once: proves the terminal cap from the handler's side. */
   maxConcurrent = 0;
 
-  constructor(
-    private readonly pool: TerminalPool,
-    private readonly handler: Handler,
-    private readonly writer: ReplyWriter,
-    private readonly policy: FailurePolicy,
-    private readonly metrics: ProxyMetrics,
-    private readonly pod: string,
-    private readonly logger: Logger,
-  ) {}
+  private readonly pool: TerminalPool;
+  private readonly handler: Handler;
+  private readonly writer: ReplyWriter;
+  private readonly policy: FailurePolicy;
+  private readonly metrics: ProxyMetrics;
+  private readonly pod: string;
+  private readonly logger: Logger;
+
+  constructor(options: TerminalRunnerOptions) {
+    this.pool = options.pool;
+    this.handler = options.handler;
+    this.writer = options.writer;
+    this.policy = options.policy;
+    this.metrics = options.metrics;
+    this.pod = options.pod;
+    this.logger = options.logger;
+  }
 
   /** Takes one entry from XREADGROUP with the terminal the reader reserved for it. */
   dispatch(stream: string, entryId: string, fields: string[], terminal: number): void {
@@ -44,14 +64,14 @@ export class TerminalRunner {
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
       this.pool.unreserve(terminal);
-      this.policy.deadLetter(entry, malformedStandIn(entryId), error.message, this.pod);
+      this.policy.deadLetter(entry, malformedStandIn(entryId), error.message);
       return;
     }
     const now = Date.now();
     if (now >= message.deadline) {
       // Late already: answered without using the terminal.
       this.pool.unreserve(terminal);
-      this.policy.expired(entry, message, this.pod, -1, 0);
+      this.policy.expired(entry, message, noTerminal, 0);
       return;
     }
     this.pool.start(terminal);
@@ -96,9 +116,9 @@ export class TerminalRunner {
         processingMs,
       });
     } else if (deadline.aborted || Date.now() >= message.deadline) {
-      this.policy.expired(entry, message, this.pod, terminal, processingMs);
+      this.policy.expired(entry, message, terminal, processingMs);
     } else {
-      this.policy.failed(entry, message, failure, this.pod);
+      this.policy.failed(entry, message, failure);
     }
     // One line per attempt's outcome (retries and dead letters add their own, with the cause).
     if (!this.logger.enabled("info")) return;

@@ -1,12 +1,14 @@
 import {
   connectRedis,
-  connectStreams,
   createRegistry,
+  DeadLetters,
+  FleetRegistry,
   healthPlugin,
-  isReady,
   type Logger,
   PeriodicTask,
   type ProxyConfig,
+  RedisCompletions,
+  RedisRequestQueue,
   StreamKeys,
   StreamStats,
 } from "@rsd/shared";
@@ -18,9 +20,8 @@ import { ProxyMetrics } from "./metrics.ts";
 import { ClaimKeeper } from "./recovery/claim-keeper.ts";
 import { FailurePolicy } from "./recovery/failure-policy.ts";
 import { Reclaimer } from "./recovery/reclaimer.ts";
-import { DeadLetterTrimmer, Trimmer } from "./recovery/trimmer.ts";
+import { Trimmer } from "./recovery/trimmer.ts";
 import { ReplyWriter } from "./reply-writer.ts";
-import { defineScripts } from "./scripts/index.ts";
 import { TerminalPool } from "./terminal-pool.ts";
 import { TerminalRunner } from "./terminal-runner.ts";
 
@@ -30,19 +31,22 @@ import { TerminalRunner } from "./terminal-runner.ts";
  */
 export function createWorker(config: ProxyConfig, logger: Logger) {
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
-  const consumerName = config.podName;
-  const redis = connectRedis(config, "commands", `proxy:${consumerName}:commands`, logger);
+  const pod = config.podName;
+  // Recovery, stats, trimming, heartbeats: everything but the per-request reads and writes.
+  const commands = connectRedis(config, { role: "commands", name: `proxy:${pod}:commands`, logger });
   // One blocking connection per request stream: a blocked connection holds up everything behind it.
+  const blockMs = readerBlockMs(keys.requestStreams.length);
   const readers = keys.requestStreams.map((_, shard) =>
-    connectStreams(config, "blocking", `proxy:${consumerName}:reader:${shard}`, logger, {
-      blockMs: readerBlockMs(keys.requestStreams.length),
-    }),
+    connectRedis(config, { role: "blocking", name: `proxy:${pod}:reader:${shard}`, logger, blockMs }),
   );
-  // Replies and acks: the per-request writes, on the fast connection (see stream-connection.ts).
-  const replies = connectStreams(config, "commands", `proxy:${consumerName}:replies`, logger, {
-    commands: redis,
+  // Replies and acks: the per-request writes, on a connection of their own.
+  const replies = connectRedis(config, {
+    role: "commands",
+    name: `proxy:${pod}:replies`,
+    logger,
+    shareWith: commands,
   });
-  defineScripts(redis);
+  const queue = new RedisRequestQueue({ client: commands, keys });
 
   const registry = createRegistry();
   const pool = new TerminalPool(config.terminals);
@@ -54,59 +58,60 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     (): number => runner.maxConcurrent,
   );
   const writer = new ReplyWriter({
-    connection: replies,
-    keys,
+    completions: new RedisCompletions({
+      client: replies,
+      keys,
+      deadLetterMaxCount: config.deadLetterMaxCount,
+    }),
     logger,
-    cluster: config.redisClusterNodes.length > 0,
     failures: metrics.replyWriteFailures,
-    deadLetterMaxCount: config.deadLetterMaxCount,
   });
-  const policy = new FailurePolicy(redis, keys, consumerName, config.maxDeliveries, writer, metrics, logger);
-  const runner = new TerminalRunner(pool, handler, writer, policy, metrics, consumerName, logger);
-  const reclaimer = new Reclaimer(
-    redis,
-    keys,
-    consumerName,
-    config.claimIdleMs,
+  const policy = new FailurePolicy({
+    queue,
+    pod,
+    maxDeliveries: config.maxDeliveries,
+    writer,
+    metrics,
+    logger,
+  });
+  const runner = new TerminalRunner({ pool, handler, writer, policy, metrics, pod, logger });
+  const reclaimer = new Reclaimer({
+    queue,
+    pod,
+    claimIdleMs: config.claimIdleMs,
     policy,
     writer,
     metrics,
     logger,
-  );
+  });
   const consumer = new Consumer(
-    {
-      commands: redis,
-      keys,
-      name: consumerName,
-      pool,
-      runner,
-      reclaimer,
-      logger,
-      unwritten: () => writer.backlog,
-    },
-    readers,
+    { pod, pool, runner, reclaimer, logger, unwritten: () => writer.backlog },
+    readers.map((client) => new RedisRequestQueue({ client, keys })),
   );
   const claims = new ClaimKeeper({
-    commands: redis,
-    fallback: replies,
-    keys,
-    consumer: consumerName,
+    queue,
+    fallback: new RedisRequestQueue({ client: replies, keys }),
+    pod,
     claimIdleMs: config.claimIdleMs,
     logger,
     held: () => [...runner.running.values(), ...policy.waiting, ...writer.held],
   });
-  const stats = new StreamStats(redis, keys, registry);
-  const trimmer = new Trimmer(redis, keys);
-  const deadLetters = new DeadLetterTrimmer(redis, keys, config.deadLetterMaxAgeS);
-  const heartbeat = new FleetHeartbeat(redis, keys, consumerName, () => ({
-    terminals: pool.size,
-    busy: pool.busyCount,
-    handler: handler.name,
-    processingMs: handler.nominalMs,
-  }));
+  const stats = new StreamStats(queue, registry);
+  const trimmer = new Trimmer(queue);
+  const deadLetters = new DeadLetters({ client: commands, keys });
+  const heartbeat = new FleetHeartbeat({
+    registry: new FleetRegistry({ client: commands, keys }),
+    pod,
+    describe: () => ({
+      terminals: pool.size,
+      busy: pool.busyCount,
+      handler: handler.name,
+      processingMs: handler.nominalMs,
+    }),
+  });
 
   const whenConnected = async (work: () => Promise<unknown>) => {
-    if (isReady(redis)) await work();
+    if (commands.ready) await work();
   };
   const tasks = [
     new PeriodicTask(
@@ -127,12 +132,17 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     // 3 ms for two seconds of entries at 36k req/s), and short pauses spare the latency tail.
     new PeriodicTask("trimmer", 250, () => whenConnected(() => trimmer.run()), logger),
     // The age bound needs no precision finer than seconds: a few Redis commands a second fleet-wide.
-    new PeriodicTask("dead-letter trimmer", 2000, () => whenConnected(() => deadLetters.run()), logger),
+    new PeriodicTask(
+      "dead-letter trimmer",
+      2000,
+      () => whenConnected(() => deadLetters.trimOlderThan(config.deadLetterMaxAgeS)),
+      logger,
+    ),
     new PeriodicTask("fleet heartbeat", 2000, () => whenConnected(() => heartbeat.beat()), logger),
   ];
 
   let draining = false;
-  const ready = () => !draining && isReady(redis) && replies.ready && consumer.healthy;
+  const ready = () => !draining && commands.ready && replies.ready && consumer.healthy;
   const app = new Elysia().use(healthPlugin({ isReady: ready, registry }));
 
   return {
@@ -142,7 +152,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       consumer.start();
       for (const task of tasks) task.start();
       logger.info("proxy started", {
-        consumer: consumerName,
+        pod,
         terminals: config.terminals,
         handler: handler.name,
         port: config.port,
@@ -168,7 +178,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       await handler.close?.();
       for (const reader of readers) reader.close();
       replies.close();
-      redis.disconnect();
+      commands.close();
     },
   };
 }

@@ -11,7 +11,7 @@ import {
   readUrl,
 } from "./config-parse.ts";
 
-/** The configuration contract of DESIGN.md, parsed and validated once at start. */
+/** The configuration contract (docs/contract.md, "Environment variables"), parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export const logLevels: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 export type HandlerName = "simulate" | "http";

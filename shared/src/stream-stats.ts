@@ -1,6 +1,5 @@
-import type Redis from "ioredis";
 import { Gauge, type Registry } from "prom-client";
-import type { StreamKeys } from "./keys.ts";
+import type { RequestQueue } from "./protocol/request-queue.ts";
 
 export interface ShardSnapshot {
   stream: string;
@@ -25,19 +24,10 @@ export interface StreamSnapshot {
   readAt: number;
 }
 
-/** XINFO replies are flat [name, value, …] arrays. */
-function infoRecord(reply: unknown): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  if (!Array.isArray(reply)) return record;
-  for (let index = 0; index + 1 < reply.length; index += 2) record[String(reply[index])] = reply[index + 1];
-  return record;
-}
-
 /**
  * Reads each request stream's length, lag and pending count, and mirrors them into the
- * `rsd_stream_*` gauges (labelled by shard). Lag comes from XINFO GROUPS (Redis ≥ 7.0); when Redis
- * cannot tell it (entries were deleted inside the unread range) it falls back to
- * entries-added − entries-read. A shard whose node does not answer is reported unreachable.
+ * `rsd_stream_*` gauges (labelled by shard). A shard whose node does not answer is reported
+ * unreachable.
  */
 export class StreamStats {
   private readonly lengthGauge: Gauge<"shard">;
@@ -46,8 +36,7 @@ export class StreamStats {
   latest: StreamSnapshot | undefined;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: StreamKeys,
+    private readonly queue: RequestQueue,
     registry: Registry,
   ) {
     const gauge = (name: string, help: string) =>
@@ -65,7 +54,7 @@ export class StreamStats {
 
   async refresh(): Promise<StreamSnapshot> {
     const shards = await Promise.all(
-      this.keys.requestStreams.map((stream, shard) => this.readShard(stream, shard)),
+      this.queue.keys.requestStreams.map((stream, shard) => this.readShard(stream, shard)),
     );
     const reachable = shards.filter((shard) => shard.reachable);
     const snapshot: StreamSnapshot = {
@@ -87,32 +76,9 @@ export class StreamStats {
 
   private async readShard(stream: string, shard: number): Promise<ShardSnapshot> {
     try {
-      // Two single commands (auto-pipelined by the client): no explicit pipeline, which on Redis
-      // Cluster could hang across a slots refresh and stall this poll for good.
-      const [length, groups] = await Promise.all([
-        this.redis.xlen(stream),
-        (this.redis.xinfo("GROUPS", stream) as Promise<unknown[]>).catch(() => undefined),
-      ]);
-      const groupsError = groups === undefined;
-      // A missing stream answers "ERR no such key": the same as an empty stream without a group.
-      const group = groupsError
-        ? undefined
-        : (groups ?? []).map(infoRecord).find((candidate) => candidate.name === this.keys.group);
-      let lag = length;
-      if (group) {
-        lag =
-          typeof group.lag === "number"
-            ? group.lag
-            : await this.lagFallback(stream, Number(group["entries-read"] ?? 0));
-      }
-      return { stream, shard, length, lag, pending: group ? Number(group.pending ?? 0) : 0, reachable: true };
+      return { stream, shard, ...(await this.queue.counts(stream)), reachable: true };
     } catch {
       return { stream, shard, length: 0, lag: 0, pending: 0, reachable: false };
     }
-  }
-
-  private async lagFallback(stream: string, entriesRead: number): Promise<number> {
-    const info = infoRecord(await this.redis.xinfo("STREAM", stream));
-    return Math.max(0, Number(info["entries-added"] ?? 0) - entriesRead);
   }
 }

@@ -68,7 +68,7 @@ describe("the stream encoding of messages", () => {
     const meta = encodeRequest(request)[1] as string;
     const cases: [string[], RegExp][] = [
       [["id", "x", "payload", "{}"], /no "m" field/],
-      [["m", `${meta} extra`, "payload", "{}"], /10 words, expected 9/],
+      [["m", meta.split(" ").slice(0, 8).join(" "), "payload", "{}"], /8 words, expected 9/],
       [["m", meta.replace(" 2 0 json", " two 0 json"), "payload", "{}"], /attempt is not a number/],
       [["m", meta], /payload missing/],
     ];
@@ -89,5 +89,23 @@ describe("the stream encoding of messages", () => {
     );
     expect(isReplyEntry(["created", "1764150000000"])).toBe(false);
     expect(isReplyEntry(null)).toBe(false);
+  });
+
+  test("a newer writer's extra trailing words are ignored (docs/contract.md, rolling upgrades)", () => {
+    const [m, meta, ...body] = encodeRequest(request);
+    expect(decodeRequest([m as string, `${meta} future-word 42`, ...body])).toEqual(
+      decodeRequest(encodeRequest(request)),
+    );
+    const reply = encodeReply({
+      id: "i",
+      status: "failed",
+      error: "e",
+      pod: "p",
+      terminal: -1,
+      queuedMs: 1,
+      processingMs: 2,
+    });
+    const [rm, rmeta, ...rbody] = reply;
+    expect(decodeReply([rm as string, `${rmeta} extra`, ...rbody])).toEqual(decodeReply(reply));
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { connectStreams, createLogger, encodeReply } from "@rsd/shared";
+import { connectRedis, createLogger, encodeReply, ReplyChannel, ResultStore, StreamKeys } from "@rsd/shared";
 import { PendingReplies } from "../../ingress/src/replies/pending-replies.ts";
 import { ReplyLoop } from "../../ingress/src/replies/reply-loop.ts";
 import { TestRedis } from "../helpers/redis-server.ts";
@@ -23,19 +23,23 @@ describe("the reply loop reads by Redis's clock, not the ingress's", () => {
     const stream = `clock:replies:${crypto.randomUUID()}`;
     await redis.client().xadd(stream, "*", "created", "1");
     const realNow = Date.now;
-    const connection = connectStreams(
+    const client = connectRedis(
       { redisUrl: redis.url, redisTlsCaFile: undefined, redisClusterNodes: [] },
-      "blocking",
-      "test:replies",
-      logger,
-      { blockMs: 200 },
+      { role: "blocking", name: "test:replies", logger, blockMs: 200 },
     );
     const pending = new PendingReplies().start();
     let loop: ReplyLoop | undefined;
     try {
       // The loop is made while this process's clock is an hour ahead (the deadline sweep too).
       Date.now = () => realNow() + 3_600_000;
-      loop = new ReplyLoop(connection, stream, pending, logger, 200).start();
+      loop = new ReplyLoop({
+        channel: new ReplyChannel({ client, stream, ttlS: 300 }),
+        client,
+        pending,
+        logger,
+        blockMs: 200,
+        bodies: new ResultStore({ client, keys: new StreamKeys("clock") }),
+      }).start();
       const id = crypto.randomUUID();
       const waiting = pending.wait(id, Date.now() + 10_000);
       const reply = {

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
+  type Connection,
   createLogger,
   isErrorReply,
-  NativeStreamConnection,
-  type StreamConnection,
+  NativeConnection,
   type StreamEntry,
   streamEntries,
 } from "@rsd/shared";
@@ -28,12 +28,12 @@ describe("streamEntries: one shape for every XREAD reply", () => {
   });
 });
 
-describe("NativeStreamConnection against a real redis-server", () => {
+describe("NativeConnection against a real redis-server", () => {
   let redis: TestRedis;
-  const opened: StreamConnection[] = [];
+  const opened: Connection[] = [];
   const logger = createLogger("error", "test", "stream-connection");
   const open = (name: string, stallTimeoutMs = 2000) => {
-    const connection = new NativeStreamConnection({ url: redis.url, name, logger, stallTimeoutMs });
+    const connection = new NativeConnection({ url: redis.url, name, logger, stallTimeoutMs });
     opened.push(connection);
     return connection;
   };

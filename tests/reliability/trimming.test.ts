@@ -1,20 +1,34 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createLogger, StreamKeys } from "@rsd/shared";
-import { ReplyStream } from "../../ingress/src/replies/reply-stream.ts";
-import { Trimmer } from "../../proxy/src/recovery/trimmer.ts";
-import { defineScripts } from "../../proxy/src/scripts/index.ts";
+import {
+  connectRedis,
+  createLogger,
+  type RedisClient,
+  RedisRequestQueue,
+  ReplyChannel,
+  StreamKeys,
+} from "@rsd/shared";
 import { TestRedis } from "../helpers/redis-server.ts";
+
+const logger = createLogger("error", "test", "trimming");
+const protocolClient = (redis: TestRedis): RedisClient =>
+  connectRedis(
+    { redisUrl: redis.url, redisTlsCaFile: undefined, redisClusterNodes: [] },
+    { role: "commands", name: "test:trimming", logger },
+  );
 
 // Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
 setDefaultTimeout(60_000);
 
 describe("trimming the request stream", () => {
   let redis: TestRedis;
+  let protocol: RedisClient;
   beforeAll(async () => {
     redis = await TestRedis.start();
-    defineScripts(redis.client());
+    protocol = protocolClient(redis);
+    await protocol.waitUntilReady(10_000);
   }, 60_000);
   afterAll(async () => {
+    protocol?.close();
     await redis?.destroy();
   }, 60_000);
 
@@ -31,8 +45,8 @@ describe("trimming the request stream", () => {
     const pending = [ids[7]!, ids[15]!];
     await client.xack(keys.requests, keys.group, ...ids.slice(0, 20).filter((id) => !pending.includes(id)));
 
-    const trimmer = new Trimmer(client, keys);
-    expect(await trimmer.trim()).toBe(ids[7]);
+    const queue = new RedisRequestQueue({ client: protocol, keys });
+    expect(await queue.trim(keys.requests)).toBe(ids[7]);
     let left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     // Below #7: trimmed. Between #7 and the last delivered (#19): the acknowledged ones deleted,
     // so a long-running #7 cannot pin them. Undelivered (#20…#29): kept.
@@ -40,13 +54,13 @@ describe("trimming the request stream", () => {
 
     // Once #7 is acknowledged the bound moves up to #15, the next pending one.
     await client.xack(keys.requests, keys.group, ids[7]!);
-    expect(await trimmer.trim()).toBe(ids[15]);
+    expect(await queue.trim(keys.requests)).toBe(ids[15]);
     left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     expect(left).toEqual([ids[15]!, ...ids.slice(20)]);
 
     // With nothing pending, the undelivered entries (#20…#29) are kept.
     await client.xack(keys.requests, keys.group, ids[15]!);
-    await trimmer.trim();
+    await queue.trim(keys.requests);
     left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
     expect(left).toEqual(ids.slice(20));
   });
@@ -62,10 +76,10 @@ describe("trimming the request stream", () => {
     // Every third one stays pending (#0 the long-running one); the rest are acknowledged.
     const pending = ids.filter((_, index) => index % 3 === 0);
     await client.xack(keys.requests, keys.group, ...ids.filter((id) => !pending.includes(id)));
-    const trimmer = new Trimmer(client, keys);
+    const queue = new RedisRequestQueue({ client: protocol, keys });
     // Windows of 5 entries, 8 a call: each call gets further, and keeps every pending one.
     for (let round = 0; round < 3; round++) {
-      await trimmer.trim(keys.requests, 5);
+      await queue.trim(keys.requests, 5);
       const left = (await client.xrange(keys.requests, "-", "+")).map(([id]) => id);
       expect(pending.every((id) => left.includes(id))).toBe(true);
     }
@@ -76,7 +90,7 @@ describe("trimming the request stream", () => {
     const client = redis.client();
     const keys = new StreamKeys("nogroup");
     await client.xadd(keys.requests, "*", "n", "1");
-    expect(await new Trimmer(client, keys).trim()).toBeUndefined();
+    expect(await new RedisRequestQueue({ client: protocol, keys }).trim(keys.requests)).toBeUndefined();
     expect(await client.xlen(keys.requests)).toBe(1);
   });
 
@@ -89,7 +103,11 @@ describe("trimming the request stream", () => {
     await client.xreadgroup("GROUP", keys.group, "holder", "COUNT", 1, "STREAMS", keys.requests, ">");
     await client.xgroup("CREATECONSUMER", keys.requests, keys.group, "empty");
     await client.xgroup("CREATECONSUMER", keys.requests, keys.group, "me");
-    const removed = await client.rsdForgetConsumers(keys.requests, keys.group, "me", 0);
+    const removed = await new RedisRequestQueue({ client: protocol, keys }).forgetConsumers(
+      keys.requests,
+      "me",
+      0,
+    );
     expect(removed).toEqual(["empty"]);
     const left = ((await client.xinfo("CONSUMERS", keys.requests, keys.group)) as unknown[][]).map(
       (info) => info[1],
@@ -100,49 +118,57 @@ describe("trimming the request stream", () => {
 
 describe("a reply stream, kept by its ingress", () => {
   let redis: TestRedis;
-  const logger = createLogger("error", "test", "reply-stream");
+  let protocol: RedisClient;
   beforeAll(async () => {
     redis = await TestRedis.start();
+    protocol = protocolClient(redis);
+    await protocol.waitUntilReady(10_000);
   }, 60_000);
   afterAll(async () => {
+    protocol?.close();
     await redis?.destroy();
   }, 60_000);
 
   test("is created with a TTL, loses what its reader passed, and stays capped when the reader is stuck", async () => {
     const client = redis.client();
-    const stream = new ReplyStream(client, "rsd:replies:test-ingress", 300, logger, 500);
+    const stream = new ReplyChannel({
+      client: protocol,
+      stream: "rsd:replies:test-ingress",
+      ttlS: 300,
+      maxLength: 500,
+    });
     await stream.maintain("0-0");
-    expect(await client.xlen(stream.key)).toBe(1); // the creation marker
-    expect(await client.ttl(stream.key)).toBeGreaterThan(290);
+    expect(await client.xlen(stream.stream)).toBe(1); // the creation marker
+    expect(await client.ttl(stream.stream)).toBeGreaterThan(290);
 
     // Replies arrive the way proxies write them: NOMKSTREAM, no per-entry MAXLEN.
     const write = async (count: number) => {
       const ids: string[] = [];
       for (let index = 0; index < count; index++)
-        ids.push((await client.xadd(stream.key, "NOMKSTREAM", "*", "m", `r${index}`))!);
+        ids.push((await client.xadd(stream.stream, "NOMKSTREAM", "*", "m", `r${index}`))!);
       return ids;
     };
     const ids = await write(300);
     // The reader got up to the 200th reply: what came before it goes (in whole stream nodes: "~").
     await stream.maintain(ids[199]!);
-    const firstLeft = (await client.xrange(stream.key, "-", "+", "COUNT", 1))[0]?.[0];
+    const firstLeft = (await client.xrange(stream.stream, "-", "+", "COUNT", 1))[0]?.[0];
     expect(firstLeft! <= ids[199]!).toBe(true);
-    expect(await client.xlen(stream.key)).toBeLessThan(301);
-    expect((await client.xrange(stream.key, ids[199]!, "+")).length).toBe(101); // nothing unread lost
+    expect(await client.xlen(stream.stream)).toBeLessThan(301);
+    expect((await client.xrange(stream.stream, ids[199]!, "+")).length).toBe(101); // nothing unread lost
 
     // A reader that stops moving: the cap still holds (500, plus at most one stream node of 100),
     // also over a backlog larger than what one approximate trim frees by default (10,000).
     const backlog = client.pipeline();
-    for (let index = 0; index < 25_000; index++) backlog.xadd(stream.key, "NOMKSTREAM", "*", "m", "x");
+    for (let index = 0; index < 25_000; index++) backlog.xadd(stream.stream, "NOMKSTREAM", "*", "m", "x");
     await backlog.exec();
     await stream.maintain(ids[199]!);
-    expect(await client.xlen(stream.key)).toBeLessThanOrEqual(600);
-    expect(await client.xlen(stream.key)).toBeGreaterThanOrEqual(500);
+    expect(await client.xlen(stream.stream)).toBeLessThanOrEqual(600);
+    expect(await client.xlen(stream.stream)).toBeGreaterThanOrEqual(500);
 
     // Gone (Redis restarted empty): the next round recreates it; replies never recreate it themselves.
-    await client.del(stream.key);
-    expect(await client.xadd(stream.key, "NOMKSTREAM", "*", "m", "late")).toBeNull();
+    await client.del(stream.stream);
+    expect(await client.xadd(stream.stream, "NOMKSTREAM", "*", "m", "late")).toBeNull();
     await stream.maintain(ids[199]!);
-    expect(await client.xlen(stream.key)).toBe(1);
+    expect(await client.xlen(stream.stream)).toBe(1);
   });
 });

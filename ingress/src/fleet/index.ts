@@ -1,16 +1,15 @@
-import type { StreamKeys } from "@rsd/shared";
+import type { FleetRegistry } from "@rsd/shared";
 import { Elysia, t } from "elysia";
-import type Redis from "ioredis";
 import { UnavailableError } from "../http/errors.ts";
 import { readFleet } from "./fleet-registry.ts";
 
 /** GET /api/fleet: the live proxies, their terminals and the theoretical throughput. */
-export function fleetController(redis: Redis, keys: StreamKeys) {
+export function fleetController(registry: FleetRegistry) {
   return new Elysia({ prefix: "/api/fleet", tags: ["fleet"] }).get(
     "",
     async () => {
       try {
-        return await readFleet(redis, keys);
+        return await readFleet(registry);
       } catch {
         throw new UnavailableError("Redis is unavailable; retry later", 1);
       }

@@ -3,19 +3,31 @@ import {
   isReplyEntry,
   type Logger,
   MalformedMessageError,
+  type RedisClient,
+  type ReplyChannel,
   type ReplyMessage,
-  type StreamConnection,
-  streamEntries,
+  type ResultStore,
+  type StreamEntry,
 } from "@rsd/shared";
+import type { PendingReplies } from "./pending-replies.ts";
 
 /**
  * Replies read at most per XREAD. A reply's result travels inline only up to inlineResultLimit
- * (shared/src/messages.ts), so one read brings a bounded number of bytes (256 × at most 48 KiB),
- * whatever the backends answer; larger results are fetched one by one, for waiters only.
+ * (shared/src/protocol/records/reply.ts), so one read brings a bounded number of bytes (256 × at
+ * most 48 KiB), whatever the backends answer; larger results are fetched one by one, for waiters only.
  */
-const readCount = "256";
+const readCount = 256;
 
-import type { PendingReplies } from "./pending-replies.ts";
+export interface ReplyLoopOptions {
+  /** The reply stream, over a dedicated blocking connection (`client`). */
+  channel: ReplyChannel;
+  client: RedisClient;
+  pending: PendingReplies;
+  logger: Logger;
+  blockMs?: number;
+  /** Where large results are read from (over a non-blocking connection): see fetchResult. */
+  bodies: ResultStore;
+}
 
 /**
  * The one reader of this ingress's reply stream: a blocking XREAD on a dedicated connection
@@ -36,15 +48,21 @@ export class ReplyLoop {
   /** True while the last read succeeded: part of readiness. */
   healthy = false;
 
-  constructor(
-    private readonly connection: StreamConnection,
-    private readonly stream: string,
-    private readonly pending: PendingReplies,
-    private readonly logger: Logger,
-    private readonly blockMs = 1000,
-    /** Where large results are read from (a non-blocking connection): see fetchResult. */
-    private readonly bodies: StreamConnection = connection,
-  ) {}
+  private readonly channel: ReplyChannel;
+  private readonly client: RedisClient;
+  private readonly pending: PendingReplies;
+  private readonly logger: Logger;
+  private readonly blockMs: number;
+  private readonly bodies: ResultStore;
+
+  constructor(options: ReplyLoopOptions) {
+    this.channel = options.channel;
+    this.client = options.client;
+    this.pending = options.pending;
+    this.logger = options.logger;
+    this.blockMs = options.blockMs ?? 1000;
+    this.bodies = options.bodies;
+  }
 
   /** The id of the last reply read; the reply stream may be trimmed up to it. */
   get position(): string {
@@ -68,7 +86,7 @@ export class ReplyLoop {
   async stop(): Promise<void> {
     this.abort.abort();
     // A blocked XREAD holds the connection for up to `blockMs`; closing it ends the read at once.
-    this.connection.close();
+    this.client.close();
     await this.running;
   }
 
@@ -76,21 +94,17 @@ export class ReplyLoop {
     const signal = this.abort.signal;
     let failures = 0;
     while (!signal.aborted) {
-      if (!this.connection.ready) {
+      if (!this.client.ready) {
         this.healthy = false;
-        await this.connection.waitUntilReady(1000, signal);
+        await this.client.waitUntilReady(1000, signal);
         continue;
       }
       try {
-        const result = await this.connection.send("XREAD", [
-          "COUNT",
-          readCount,
-          "BLOCK",
-          String(this.blockMs),
-          "STREAMS",
-          this.stream,
-          this.lastId,
-        ]);
+        const result = await this.channel.read({
+          after: this.lastId,
+          count: readCount,
+          blockMs: this.blockMs,
+        });
         this.healthy = true;
         failures = 0;
         this.dispatch(result);
@@ -105,27 +119,25 @@ export class ReplyLoop {
     this.healthy = false;
   }
 
-  private dispatch(result: unknown): void {
-    for (const [, entries] of streamEntries(result)) {
-      for (const [id, fields] of entries) {
-        this.lastId = id;
-        if (!isReplyEntry(fields)) continue; // the stream's creation marker
-        try {
-          const reply = decodeReply(fields);
-          if (reply.resultRef !== undefined) {
-            // Read only for a waiter: a duplicate's body is never fetched, it just expires.
-            if (this.pending.has(reply.id)) void this.fetchResult(reply, reply.resultRef);
-            continue;
-          }
-          if (!this.pending.deliver(reply)) {
-            this.logger.debug("reply without a waiter (duplicate or past its deadline)", {
-              requestId: reply.id,
-            });
-          }
-        } catch (error) {
-          if (!(error instanceof MalformedMessageError)) throw error;
-          this.logger.warn("malformed reply ignored", { entryId: id, error });
+  private dispatch(entries: StreamEntry[]): void {
+    for (const [id, fields] of entries) {
+      this.lastId = id;
+      if (!isReplyEntry(fields)) continue; // the stream's creation marker
+      try {
+        const reply = decodeReply(fields);
+        if (reply.resultRef !== undefined) {
+          // Read only for a waiter: a duplicate's body is never fetched, it just expires.
+          if (this.pending.has(reply.id)) void this.fetchResult(reply, reply.resultRef);
+          continue;
         }
+        if (!this.pending.deliver(reply)) {
+          this.logger.debug("reply without a waiter (duplicate or past its deadline)", {
+            requestId: reply.id,
+          });
+        }
+      } catch (error) {
+        if (!(error instanceof MalformedMessageError)) throw error;
+        this.logger.warn("malformed reply ignored", { entryId: id, error });
       }
     }
   }
@@ -134,10 +146,10 @@ export class ReplyLoop {
   private async fetchResult(reply: ReplyMessage, key: string): Promise<void> {
     delete reply.resultRef;
     try {
-      const body = await this.bodies.send("GET", [key]);
-      if (typeof body === "string") {
+      const body = await this.bodies.readBody(key);
+      if (body !== undefined) {
         reply.result = body;
-        void this.bodies.send("DEL", [key]).catch(() => {});
+        void this.bodies.deleteBody(key).catch(() => {});
       } else {
         this.failReply(reply, "the reply's result expired before it was read");
       }

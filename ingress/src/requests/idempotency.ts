@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import type { StreamKeys } from "@rsd/shared";
-import type Redis from "ioredis";
+import type { IdempotencyStore } from "@rsd/shared";
 import { HttpError } from "../http/errors.ts";
 
 /** Keys are client-chosen: bounded and printable so they are safe as part of a Redis key. */
@@ -24,13 +23,12 @@ export function requestHash(payloadText: string, timeoutMs: number): string {
 }
 
 /**
- * Claims an idempotency key for a new request id, atomically (SET NX). When the key is taken,
- * returns the id of the request that owns it, after checking it was the same request.
+ * Claims an idempotency key for a new request id, atomically. When the key is taken, returns the
+ * id of the request that owns it, after checking it was the same request.
  */
 export class IdempotencyKeys {
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: StreamKeys,
+    private readonly store: IdempotencyStore,
     private readonly ttlS: number,
   ) {}
 
@@ -40,17 +38,13 @@ export class IdempotencyKeys {
 
   /** The existing request id, or undefined when `id` now owns the key. */
   async claim(key: string, id: string, hash: string): Promise<string | undefined> {
-    const redisKey = this.keys.idempotency(key);
-    const claimed = await this.redis.set(redisKey, `${id} ${hash}`, "EX", this.ttlS, "NX");
-    if (claimed === "OK") return undefined;
-    const existing = await this.redis.get(redisKey);
-    if (existing === null) return await this.claim(key, id, hash); // expired in between
-    const [existingId, existingHash] = existing.split(" ");
-    if (existingHash !== hash) throw new IdempotencyConflictError();
-    return existingId;
+    const owner = await this.store.claim(key, { requestId: id, hash }, this.ttlS);
+    if (owner === undefined) return undefined;
+    if (owner.hash !== hash) throw new IdempotencyConflictError();
+    return owner.requestId;
   }
 
   async release(key: string): Promise<void> {
-    await this.redis.del(this.keys.idempotency(key));
+    await this.store.release(key);
   }
 }

@@ -7,13 +7,3 @@ export type RequestOutcome =
   | { kind: "pending"; id: string }
   | { kind: "timeout"; id: string }
   | { kind: "shutdown"; id: string };
-
-/** The record kept under the result key while a stored request runs; the proxy replaces it with the reply. */
-export interface PendingRecord {
-  id: string;
-  status: "pending";
-  deadline: number;
-  enqueuedAt: number;
-}
-
-export type StoredRecord = PendingRecord | ReplyMessage;

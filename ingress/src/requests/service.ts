@@ -1,19 +1,18 @@
 import {
-  encodeRequest,
+  isFinal,
   type Logger,
   type RequestKind,
   type RequestMessage,
-  type StreamConnection,
-  type StreamKeys,
+  type RequestQueue,
+  type ResultStore,
 } from "@rsd/shared";
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
-import type { EnqueueBatcher } from "./enqueue-batcher.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
 import type { RequestOutcome } from "./outcome.ts";
-import { isFinal, type ResultStore } from "./results.ts";
+import { waitForFinal } from "./results.ts";
 
 export interface SubmitInput {
   /** The payload as JSON text (a client's JSON payload, or a ForwardedRequest envelope). */
@@ -33,10 +32,8 @@ export interface SubmitInput {
 }
 
 export interface RequestServiceDeps {
-  /** The connection the XADDs travel on (see EnqueueBatcher): no point enqueueing while it is down. */
-  streams: StreamConnection;
-  keys: StreamKeys;
-  enqueuer: EnqueueBatcher;
+  /** The queue the requests go to, over the per-request connection: no point enqueueing while it is down. */
+  queue: RequestQueue;
   replyStream: string;
   pending: PendingReplies;
   shedder: LoadShedder;
@@ -50,8 +47,9 @@ export interface RequestServiceDeps {
 }
 
 /**
- * Puts requests on the stream and waits for their outcome. Knows nothing of HTTP: the
- * controller validates and the presenter answers.
+ * Puts requests on the stream and waits for their outcome. The controllers validate the input
+ * and the presenters turn outcomes into answers; a refusal (overload, Redis away, a reused
+ * Idempotency-Key) is thrown as the HttpError the error plugin answers with.
  */
 export class RequestService {
   constructor(private readonly deps: RequestServiceDeps) {}
@@ -75,7 +73,7 @@ export class RequestService {
         deps.shedder.retryAfterS,
       );
     }
-    if (!deps.streams.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
+    if (!deps.queue.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream(now);
     if (stream === undefined) {
       deps.metrics.shed.inc({ reason: "shards" });
@@ -107,12 +105,10 @@ export class RequestService {
         claimed = true;
       }
       if (message.resultTtlS > 0) {
-        await deps.results.markPending({
-          id: message.id,
-          status: "pending",
-          deadline: message.deadline,
-          enqueuedAt: now,
-        });
+        await deps.results.markPending(
+          { id: message.id, status: "pending", deadline: message.deadline, enqueuedAt: now },
+          deps.resultTtlS,
+        );
       }
     } catch (error) {
       if (error instanceof HttpError) throw error;
@@ -169,7 +165,7 @@ export class RequestService {
         .catch(() => {})
         .then(() => onFailure(unavailable));
     };
-    this.deps.enqueuer.add(stream, encodeRequest(message), failed, onSent);
+    this.deps.queue.enqueue(stream, message, failed, onSent);
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */
@@ -183,7 +179,7 @@ export class RequestService {
     if (isFinal(record)) return { kind: "answered", reply: record, totalMs: Date.now() - startedAt };
     if (async) return { kind: "accepted", id };
     const until = Math.min(deadline, record?.status === "pending" ? record.deadline : deadline);
-    const reply = await this.deps.results.waitForFinal(id, until, this.deps.shutdown);
+    const reply = await waitForFinal(this.deps.results, id, until, this.deps.shutdown);
     if (reply) return { kind: "answered", reply, totalMs: Date.now() - startedAt };
     return { kind: this.deps.shutdown.aborted ? "shutdown" : "timeout", id };
   }

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from "ioredis";
+import type { RedisClient } from "@rsd/shared";
 
 export interface MemorySnapshot {
   /** The fullest node's used_memory ÷ maxmemory, in percent; 0 when no node has a maxmemory. */
@@ -22,13 +22,10 @@ function usage(info: string): { used: number; max: number } {
 export class RedisMemory {
   latest: MemorySnapshot | undefined;
 
-  constructor(private readonly redis: Redis | Cluster) {}
+  constructor(private readonly client: RedisClient) {}
 
   async refresh(): Promise<MemorySnapshot> {
-    // connectRedis hands out a Cluster typed as Redis; ioredis marks it with `isCluster`.
-    const cluster = (this.redis as { isCluster?: boolean }).isCluster === true;
-    const nodes = cluster ? (this.redis as Cluster).nodes("master") : [this.redis as Redis];
-    const infos = await Promise.all(nodes.map((node) => node.info("memory")));
+    const infos = await this.client.infoEveryMaster("memory");
     let percent = 0;
     for (const info of infos) {
       const { used, max } = usage(info);

@@ -1,14 +1,12 @@
-import { isErrorReply, type Logger, type StreamConnection, type StreamKeys } from "@rsd/shared";
-import type Redis from "ioredis";
-import { type EntryRef, idsByStream } from "../entry-ref.ts";
+import { type EntryRef, isErrorReply, type Logger, type RequestQueue } from "@rsd/shared";
 
 export interface ClaimKeeperOptions {
-  /** The pod's command connection (ioredis). */
-  commands: Redis;
-  /** The pod's reply connection: a second way to Redis when the first is down. */
-  fallback: StreamConnection;
-  keys: StreamKeys;
-  consumer: string;
+  /** The pod's command connection. */
+  queue: RequestQueue;
+  /** The same queue over the pod's reply connection: a second way to Redis when the first is down. */
+  fallback: RequestQueue;
+  /** This pod: the consumer the entries are claimed to. */
+  pod: string;
   /** After this long without a refresh, another pod may take the work over (CLAIM_IDLE_MS). */
   claimIdleMs: number;
   logger: Logger;
@@ -18,10 +16,10 @@ export interface ClaimKeeperOptions {
 
 /**
  * Keeps the claim on held work fresh: every third of CLAIM_IDLE_MS it re-claims the entries this
- * pod is still answerable for (XCLAIM … JUSTID to itself, which resets their idle time without
- * counting a delivery), so a slow terminal is never robbed mid-request by a reclaimer. A pod whose
- * command connection is down still refreshes over its reply connection: otherwise, after
- * CLAIM_IDLE_MS, another pod would run the same work a second time.
+ * pod is still answerable for (which resets their idle time without counting a delivery), so a
+ * slow terminal is never robbed mid-request by a reclaimer. A pod whose command connection is
+ * down still refreshes over its reply connection: otherwise, after CLAIM_IDLE_MS, another pod
+ * would run the same work a second time.
  */
 export class ClaimKeeper {
   private lastRefresh = Date.now();
@@ -30,12 +28,8 @@ export class ClaimKeeper {
   constructor(private readonly options: ClaimKeeperOptions) {}
 
   async refresh(): Promise<void> {
-    const { keys, consumer } = this.options;
     try {
-      for (const [stream, ids] of idsByStream(this.options.held())) {
-        const args = [stream, keys.group, consumer, "0", ...ids, "JUSTID"];
-        await this.claim(args);
-      }
+      await this.claim(this.options.held());
       this.lastRefresh = Date.now();
       this.warned = false;
     } catch (error) {
@@ -44,25 +38,23 @@ export class ClaimKeeper {
         this.warned = true;
         this.options.logger.warn(
           "claims not refreshed for longer than CLAIM_IDLE_MS: other pods may take this pod's work over",
-          {
-            staleMs,
-            error,
-          },
+          { staleMs, error },
         );
       }
     }
   }
 
-  private async claim(args: string[]): Promise<void> {
-    const { commands, fallback } = this.options;
-    if (commands.status === "ready") {
+  private async claim(entries: EntryRef[]): Promise<void> {
+    const { queue, fallback, pod } = this.options;
+    if (entries.length === 0) return;
+    if (queue.ready) {
       try {
-        await commands.call("XCLAIM", ...args);
+        await queue.keepClaims(pod, entries);
         return;
       } catch (error) {
         if (isErrorReply(error)) throw error;
       }
     }
-    await fallback.send("XCLAIM", args);
+    await fallback.keepClaims(pod, entries);
   }
 }

@@ -1,10 +1,27 @@
-import { type Logger, type RequestMessage, type StreamKeys, traceIdOf } from "@rsd/shared";
-import type Redis from "ioredis";
-import { type EntryRef, refKey } from "../entry-ref.ts";
+import {
+  type EntryRef,
+  type Logger,
+  noTerminal,
+  type RequestMessage,
+  type RequestQueue,
+  refKey,
+  traceIdOf,
+} from "@rsd/shared";
 import { UnrecoverableError } from "../handlers/handler.ts";
 import type { ProxyMetrics } from "../metrics.ts";
 import type { ReplyWriter } from "../reply-writer.ts";
-import { requeue } from "./requeue.ts";
+
+export interface FailurePolicyOptions {
+  /** Where retries go back to (the pod's command connection). */
+  queue: RequestQueue;
+  /** This pod: the consumer that holds the entries it decides about. */
+  pod: string;
+  /** MAX_DELIVERIES: attempts before a request is dead-lettered. */
+  maxDeliveries: number;
+  writer: Pick<ReplyWriter, "answer">;
+  metrics: Pick<ProxyMetrics, "countProcessed">;
+  logger: Logger;
+}
 
 /**
  * What happens to a request whose attempt did not produce a result: retried at once (after a
@@ -18,15 +35,21 @@ export class FailurePolicy {
     { entry: EntryRef; timer: ReturnType<typeof setTimeout>; run: () => Promise<void> }
   >();
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: StreamKeys,
-    private readonly consumer: string,
-    private readonly maxDeliveries: number,
-    private readonly writer: ReplyWriter,
-    private readonly metrics: ProxyMetrics,
-    private readonly logger: Logger,
-  ) {}
+  private readonly queue: RequestQueue;
+  private readonly pod: string;
+  private readonly maxDeliveries: number;
+  private readonly writer: Pick<ReplyWriter, "answer">;
+  private readonly metrics: Pick<ProxyMetrics, "countProcessed">;
+  private readonly logger: Logger;
+
+  constructor(options: FailurePolicyOptions) {
+    this.queue = options.queue;
+    this.pod = options.pod;
+    this.maxDeliveries = options.maxDeliveries;
+    this.writer = options.writer;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+  }
 
   /** Entries waiting out their backoff (still pending for this consumer: their claim is kept fresh). */
   get waiting(): EntryRef[] {
@@ -34,10 +57,10 @@ export class FailurePolicy {
   }
 
   /** An attempt failed with `error`. */
-  failed(entry: EntryRef, message: RequestMessage, error: unknown, pod: string): void {
+  failed(entry: EntryRef, message: RequestMessage, error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof UnrecoverableError || message.attempt >= this.maxDeliveries) {
-      this.deadLetter(entry, message, reason, pod);
+      this.deadLetter(entry, message, reason);
       return;
     }
     this.metrics.countProcessed("error");
@@ -56,26 +79,23 @@ export class FailurePolicy {
     this.backoffs.set(key, { entry, timer: setTimeout(() => void run(), delay), run });
   }
 
-  /** The deadline passed before or during processing: answer `expired`, never retry. */
-  expired(
-    entry: EntryRef,
-    message: RequestMessage,
-    pod: string,
-    terminal: number,
-    processingMs: number,
-  ): void {
+  /**
+   * The deadline passed before or during processing: answer `expired`, never retry. `terminal`
+   * is the one that ran it, or noTerminal when none did.
+   */
+  expired(entry: EntryRef, message: RequestMessage, terminal: number, processingMs: number): void {
     this.metrics.countProcessed("expired");
     this.writer.answer(entry, message, {
       status: "expired",
       error: "deadline passed",
-      pod,
+      pod: this.pod,
       terminal,
       queuedMs: Math.max(0, Date.now() - message.enqueuedAt - processingMs),
       processingMs,
     });
   }
 
-  deadLetter(entry: EntryRef, message: RequestMessage, reason: string, pod: string): void {
+  deadLetter(entry: EntryRef, message: RequestMessage, reason: string): void {
     this.metrics.countProcessed("dead");
     this.logger.warn("request dead-lettered", {
       traceId: traceIdOf(message.traceparent),
@@ -83,22 +103,25 @@ export class FailurePolicy {
       attempts: message.attempt,
       error: reason,
     });
-    const deadLetter = [
-      ...["id", message.id, "entry", entry.id, "attempts", String(message.attempt)],
-      ...["error", reason, "failedAt", String(Date.now()), "payload", message.payload],
-    ];
     this.writer.answer(
       entry,
       message,
       {
         status: "failed",
         error: `failed after ${message.attempt} attempt(s): ${reason}`,
-        pod,
-        terminal: -1,
+        pod: this.pod,
+        terminal: noTerminal,
         queuedMs: 0,
         processingMs: 0,
       },
-      deadLetter,
+      {
+        requestId: message.id,
+        entry: entry.id,
+        attempts: message.attempt,
+        error: reason,
+        failedAt: Date.now(),
+        payload: message.payload,
+      },
     );
   }
 
@@ -111,7 +134,7 @@ export class FailurePolicy {
 
   private async retry(entry: EntryRef, message: RequestMessage): Promise<void> {
     try {
-      const moved = await requeue(this.redis, this.keys, this.consumer, entry, message);
+      const moved = await this.queue.requeue({ pod: this.pod, entry, message });
       if (!moved)
         this.logger.debug("retry skipped: entry was reclaimed by another consumer", { entryId: entry.id });
     } catch (error) {

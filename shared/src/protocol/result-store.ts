@@ -1,0 +1,45 @@
+import type { RedisClient } from "./client/redis-client.ts";
+import type { StreamKeys } from "./keys.ts";
+import {
+  decodeStored,
+  encodePending,
+  type PendingRecord,
+  type StoredRecord,
+} from "./records/stored-result.ts";
+
+/**
+ * The stored outcomes of async and idempotent requests (`<prefix>:result:<id>`): `pending` at
+ * enqueue (here), replaced by the proxy's reply (Completions). And the bodies of results too
+ * large for a reply stream (`<prefix>:body:<id>`), read once by the ingress that waits for them.
+ */
+export class ResultStore {
+  private readonly client: RedisClient;
+  private readonly keys: StreamKeys;
+
+  constructor(options: { client: RedisClient; keys: StreamKeys }) {
+    this.client = options.client;
+    this.keys = options.keys;
+  }
+
+  async markPending(record: PendingRecord, ttlS: number): Promise<void> {
+    await this.client.set(this.keys.result(record.id), encodePending(record), { ttlS });
+  }
+
+  async read(id: string): Promise<StoredRecord | undefined> {
+    const text = await this.client.get(this.keys.result(id));
+    return text === null ? undefined : decodeStored(text);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.client.del([this.keys.result(id)]);
+  }
+
+  /** A large result's body (`reply.resultRef`), or undefined when it expired first. */
+  async readBody(key: string): Promise<string | undefined> {
+    return (await this.client.get(key)) ?? undefined;
+  }
+
+  async deleteBody(key: string): Promise<void> {
+    await this.client.del([key]);
+  }
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * A Lua script of the protocol (BullMQ's commands/ idea): each multi-step operation that must be
+ * atomic lives in its own .lua file here, touches one key (so Redis Cluster routes it, and it is
+ * atomic on that key's node), and is called by SHA, falling back to its text once per node.
+ */
+export interface LuaScript {
+  readonly name: string;
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function load(name: string): LuaScript {
+  const lua = readFileSync(new URL(`./${name}.lua`, import.meta.url), "utf8");
+  return { name, lua, sha: new Bun.CryptoHasher("sha1").update(lua).digest("hex") };
+}
+
+export const scripts = {
+  /** Re-enqueue for another attempt and ack the original, only while the caller holds it. */
+  requeue: load("requeue"),
+  /** Trim a request stream below its oldest unacknowledged entry. */
+  trim: load("trim"),
+  /** Remove gone consumers that own nothing. */
+  forgetConsumers: load("forget-consumers"),
+} as const;
