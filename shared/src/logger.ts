@@ -61,7 +61,10 @@ export class Logger {
   }
 }
 
-/** Errors become `{name, message}`: their cause is logged, their stack only at debug level elsewhere. */
+/**
+ * Errors become `{name, message}`: enough for the expected failures logged at warn. A caller that
+ * needs the stack (an unhandled error answered 500) logs it as a field of its own (`stack`).
+ */
 function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   return value;

@@ -36,7 +36,12 @@ export function errorResponse(code: string | number, error: unknown, logger: Log
     case "INVALID_FILE_TYPE":
       return json(400, { error: "invalid request" });
     default:
-      logger.error("unhandled error", { code, error });
+      // The client gets no internals; the log keeps the stack, or the bug cannot be found.
+      logger.error("unhandled error", {
+        code,
+        error,
+        stack: error instanceof Error ? error.stack : undefined,
+      });
       return json(500, { error: "internal error" });
   }
 }

@@ -49,20 +49,18 @@ export class SimulateHandler implements Handler {
   }
 
   async handle(request: HandlerRequest): Promise<string> {
-    {
-      let ms = this.processingMs;
-      let fail = false;
-      // Only parse what might carry options: the common case splices the payload text unparsed.
-      if (request.payload.includes('"simulate"')) {
-        const options = JSON.parse(request.payload) as SimulateOptions | null;
-        const wanted = options?.simulate?.ms;
-        if (typeof wanted === "number" && Number.isFinite(wanted))
-          ms = Math.min(Math.max(0, wanted), this.maxMs);
-        fail = options?.simulate?.fail === true;
-      }
-      if (ms > 0) await sleep(ms, request.signal);
-      if (fail) throw new SimulatedFailure("simulated failure (payload asked for simulate.fail)");
-      return request.kind === "http" ? echoForwarded(request.payload) : `{"echo":${request.payload}}`;
+    let ms = this.processingMs;
+    let fail = false;
+    // Only parse what might carry options: the common case splices the payload text unparsed.
+    if (request.payload.includes('"simulate"')) {
+      const options = JSON.parse(request.payload) as SimulateOptions | null;
+      const wanted = options?.simulate?.ms;
+      if (typeof wanted === "number" && Number.isFinite(wanted))
+        ms = Math.min(Math.max(0, wanted), this.maxMs);
+      fail = options?.simulate?.fail === true;
     }
+    if (ms > 0) await sleep(ms, request.signal);
+    if (fail) throw new SimulatedFailure("simulated failure (payload asked for simulate.fail)");
+    return request.kind === "http" ? echoForwarded(request.payload) : `{"echo":${request.payload}}`;
   }
 }
