@@ -3,6 +3,7 @@ import { claimsSuite, trimSuite } from "./claims.suite.ts";
 import { deliverySuite } from "./delivery.suite.ts";
 import { recordsSuite, recordVersionsSuite } from "./records.suite.ts";
 import { recoverySuite } from "./recovery.suite.ts";
+import { storesSuite } from "./stores.suite.ts";
 
 // The protocol conformance suite (docs/architecture.md): the same tests, through the protocol's
 // public operations, against each adapter on its own real Redis (adapters.ts).
@@ -13,4 +14,5 @@ describeEachAdapter([
   claimsSuite,
   trimSuite,
   recoverySuite,
+  storesSuite,
 ]);
