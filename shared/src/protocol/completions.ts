@@ -1,6 +1,6 @@
 import type { Command } from "./client/connection.ts";
 import { commands, type RedisClient } from "./client/redis-client.ts";
-import { isErrorReply } from "./client/replies.ts";
+import { failedWhileRunning, isErrorReply } from "./client/replies.ts";
 import { type EntryRef, idsByStream } from "./entry-ref.ts";
 import type { StreamKeys } from "./keys.ts";
 import { type DeadLetter, encodeDeadLetter } from "./records/dead-letter.ts";
@@ -90,23 +90,31 @@ export class RedisCompletions implements Completions {
 
   private async writeEachThenAck(batch: Completion[]): Promise<unknown> {
     let refusal: unknown;
+    let failedInside: unknown;
     const written = await Promise.all(
       batch.map(async (item) => {
         const sent = this.outcomeCommands(item, []).map(([name, args]) =>
           this.client.connection.send(name, args),
         );
-        const failure = (await Promise.allSettled(sent)).find((outcome) => outcome.status === "rejected");
-        if (failure?.status !== "rejected") return true;
-        if (!isErrorReply(failure.reason)) throw failure.reason; // the connection: retry it all
-        refusal = failure.reason;
-        return false;
+        let accepted = true;
+        for (const outcome of await Promise.allSettled(sent)) {
+          if (outcome.status === "fulfilled") continue;
+          if (!isErrorReply(outcome.reason)) throw outcome.reason; // the connection: retry it all
+          // As inside EXEC: a command that failed while it ran (a reply key of another type) does
+          // not hold its entry back, since no retry could ever write it; its error is returned.
+          if (failedWhileRunning(outcome.reason)) failedInside ??= outcome.reason;
+          else {
+            refusal = outcome.reason;
+            accepted = false;
+          }
+        }
+        return accepted;
       }),
     );
     const done = batch.filter((_, index) => written[index]);
     const acks = [...idsByStream(done.map((item) => item.entry))].map(([stream, ids]) =>
       this.client.xack(stream, this.keys.group, ids),
     );
-    let failedInside: unknown;
     for (const outcome of await Promise.allSettled(acks)) {
       if (outcome.status === "fulfilled") continue;
       // A lost connection: written but not acked, so written and acked again (the ingress ignores
