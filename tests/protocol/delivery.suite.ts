@@ -78,6 +78,21 @@ export const deliverySuite: Suite = (target) =>
       expect(await pendingIds(target(), keys)).toEqual([]);
     });
 
+    test("an outcome that fails on its own (a reply key of another type) does not hold back the rest", async () => {
+      const keys = target().keys();
+      const { queue, completions } = protocolFor(target().client, keys);
+      const [delivered] = await deliver(queue, { messages: [request("w1", { resultTtlS: 60 })] });
+      // A key no retry can ever write a reply to: it must not keep the entry pending for ever.
+      const replyTo = keys.replies("not-a-stream");
+      await target().client.set(replyTo, "a string");
+      const outcome = await completions.write([
+        { entry: delivered!.entry, replyTo, reply: answer("w1"), resultTtlS: 60 },
+      ]);
+      expect(isRedisError(outcome, "WRONGTYPE")).toBe(true);
+      expect(await new ResultStore({ client: target().client, keys }).read("w1")).toEqual(answer("w1"));
+      expect(await pendingIds(target(), keys)).toEqual([]);
+    });
+
     test("Redis refuses writes: nothing unwritten is acked, it stays pending, and a retry writes it once", async () => {
       const keys = target().keys();
       const { queue } = protocolFor(target().client, keys);
