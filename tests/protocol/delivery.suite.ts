@@ -14,6 +14,7 @@ import {
 import type { Suite } from "./adapters.ts";
 import {
   deliver,
+  enqueued,
   onEveryMaster,
   pendingEntries,
   pendingIds,
@@ -36,6 +37,33 @@ const answer = (id: string): ReplyMessage => ({
 /** The delivery rules: an outcome is written before its entry is acked; retries move atomically. */
 export const deliverySuite: Suite = (target) =>
   describe("delivery rules", () => {
+    test("enqueue: every request of one turn lands, in order, on its shard; a refused one says why", async () => {
+      const keys = target().keys(target().shards);
+      const { queue } = protocolFor(target().client, keys);
+      const expected = new Map(keys.requestStreams.map((stream) => [stream, [] as string[]]));
+      const sent: Promise<void>[] = [];
+      for (let n = 0; n < 60; n++) {
+        const stream = keys.requestStreams[n % keys.shards]!;
+        sent.push(enqueued(queue, stream, request(`e${n}`)));
+        expected.get(stream)!.push(`e${n}`);
+      }
+      await Promise.all(sent);
+      for (const [stream, ids] of expected) {
+        const entries = await streamEntries(target(), stream);
+        expect(entries.map(([, fields]) => decodeRequest(fields).id)).toEqual(ids);
+      }
+
+      const user = `noenqueue-${keys.prefix}`;
+      const limited = await restrictedClient(target(), user, ["~*", "+@all", "-xadd"]);
+      try {
+        const refused = enqueued(protocolFor(limited, keys).queue, keys.requests, request("refused"));
+        expect(isRedisError(await refused.catch((error: unknown) => error), "NOPERM")).toBe(true);
+      } finally {
+        limited.close();
+        await onEveryMaster(target(), "ACL", "DELUSER", user);
+      }
+    });
+
     test("reply before ack: on every shard, the reply, stored result and dead letter exist and the entry is acked", async () => {
       const keys = target().keys(target().shards);
       const { queue, completions } = protocolFor(target().client, keys);

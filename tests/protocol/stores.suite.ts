@@ -45,10 +45,12 @@ export const storesSuite: Suite = (target) =>
       expect(await target().admin.ttl(channel.stream)).toBeGreaterThan(0);
       expect(await channel.maintain("0")).toBe(false);
 
+      expect(await channel.read({ after: "0", count: 10, blockMs: 10 })).toHaveLength(1); // its marker
       const ids = await appendReplies(channel, 300);
       const readUpTo = ids[249]!;
       const after = await channel.read({ after: readUpTo, count: 100, blockMs: 100 });
       expect(after.map(([id]) => id)).toEqual(ids.slice(250));
+      expect(await channel.read({ after: ids[299]!, count: 10, blockMs: 10 })).toEqual([]);
       expect(await channel.maintain(readUpTo)).toBe(false);
       // Approximate (whole macro nodes): some of what was read goes, nothing after it does.
       const left = await streamIds(target(), channel.stream);
@@ -162,5 +164,16 @@ export const storesSuite: Suite = (target) =>
       const left = await streamEntries(target(), keys.dead);
       expect(left.map(([, fields]) => decodeDeadLetter(fields))).toEqual([batch[0]!.deadLetter!]);
       expect(await letters.trimOlderThan(60)).toBe(0);
+    });
+
+    test("node-wide facts: INFO from every master, and Redis's clock", async () => {
+      const infos = await target().client.infoEveryMaster("memory");
+      expect(infos).toHaveLength(target().masters.length);
+      for (const info of infos) expect(info).toMatch(/used_memory:\d+/);
+      const before = Date.now();
+      const redisNow = await target().client.time();
+      // The same machine's clock: Redis's TIME lies between two readings of ours (1 ms rounding).
+      expect(redisNow).toBeGreaterThanOrEqual(before - 1);
+      expect(redisNow).toBeLessThanOrEqual(Date.now() + 1);
     });
   });
