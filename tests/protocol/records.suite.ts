@@ -7,6 +7,7 @@ import {
   encodeReply,
   encodeRequest,
   FleetRegistry,
+  IdempotencyStore,
   inlineResultLimit,
   isFinal,
   isReplyEntry,
@@ -203,6 +204,11 @@ export const recordVersionsSuite: Suite = (target) =>
       const beat = { pod: "p", terminals: 5, busy: 1, handler: "h", processingMs: null, seenAt: Date.now() };
       await client.hset(keys.fleet, "p", JSON.stringify({ ...beat, lane: "gold", version: 2 }));
       expect(await fleet.live(beat.seenAt)).toEqual([beat]);
+
+      await client.set(keys.idempotency("k"), "req-9 abcd tenant-3", { ttlS: 60 });
+      const idempotency = new IdempotencyStore({ client, keys });
+      const owner = { requestId: "req-9", hash: "abcd" };
+      expect(await idempotency.claim("k", { requestId: "x", hash: "y" }, 60)).toEqual(owner);
 
       await client.xadd(keys.dead, ["entry", "1-0", "error", "e", "failedAt", "5", "tenant", "t"]);
       const [[, letter] = []] = await client.xread({ stream: keys.dead, after: "0", count: 1 });
