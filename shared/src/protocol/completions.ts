@@ -68,7 +68,8 @@ export class RedisCompletions implements Completions {
    * in one write: Redis refuses a command that cannot run (out of memory, no permission) when it
    * is queued and then discards the transaction, so the acks never run without the writes, at the
    * cost of two commands per batch, not per request. On a cluster the keys live on different
-   * nodes and MULTI cannot span them: each entry is acked only after its own writes succeeded.
+   * nodes and MULTI cannot span them: each entry is acked only after its own writes succeeded
+   * (or, as inside EXEC, failed while they ran: a key of another type, which no retry fixes).
    */
   async write(batch: Completion[]): Promise<unknown> {
     if (this.client.cluster) return await this.writeEachThenAck(batch);
