@@ -80,7 +80,8 @@ export class TestRedisCluster {
 
   /** A cluster client for assertions. */
   client(): Cluster {
-    this.admin ??= new Cluster(
+    if (this.admin) return this.admin;
+    this.admin = new Cluster(
       this.nodes.map((node) => ({ host: "127.0.0.1", port: node.port })),
       {
         clusterRetryStrategy: () => 200,

@@ -19,8 +19,10 @@ export class TestRedis extends RedisServer {
 
   /** A lazily created admin connection (no offline queue surprises: it reconnects on its own). */
   client(): Redis {
+    if (this.admin) return this.admin;
     const tls = this.options.tls ? { tls: { ca: readFileSync(this.options.tls.caFile) } } : {};
-    this.admin ??= new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1, ...tls });
+    this.admin = new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1, ...tls });
+    // Once, when it is made: a listener per call piles up (MaxListenersExceededWarning).
     this.admin.on("error", () => {});
     return this.admin;
   }

@@ -1,6 +1,6 @@
 import type { Command } from "./client/connection.ts";
 import { commands, type RedisClient } from "./client/redis-client.ts";
-import { isErrorReply } from "./client/replies.ts";
+import { failedWhileRunning, isErrorReply } from "./client/replies.ts";
 import { type EntryRef, idsByStream } from "./entry-ref.ts";
 import type { StreamKeys } from "./keys.ts";
 import { type DeadLetter, encodeDeadLetter } from "./records/dead-letter.ts";
@@ -68,7 +68,8 @@ export class RedisCompletions implements Completions {
    * in one write: Redis refuses a command that cannot run (out of memory, no permission) when it
    * is queued and then discards the transaction, so the acks never run without the writes, at the
    * cost of two commands per batch, not per request. On a cluster the keys live on different
-   * nodes and MULTI cannot span them: each entry is acked only after its own writes succeeded.
+   * nodes and MULTI cannot span them: each entry is acked only after its own writes succeeded
+   * (or, as inside EXEC, failed while they ran: a key of another type, which no retry fixes).
    */
   async write(batch: Completion[]): Promise<unknown> {
     if (this.client.cluster) return await this.writeEachThenAck(batch);
@@ -90,23 +91,31 @@ export class RedisCompletions implements Completions {
 
   private async writeEachThenAck(batch: Completion[]): Promise<unknown> {
     let refusal: unknown;
+    let failedInside: unknown;
     const written = await Promise.all(
       batch.map(async (item) => {
         const sent = this.outcomeCommands(item, []).map(([name, args]) =>
           this.client.connection.send(name, args),
         );
-        const failure = (await Promise.allSettled(sent)).find((outcome) => outcome.status === "rejected");
-        if (failure?.status !== "rejected") return true;
-        if (!isErrorReply(failure.reason)) throw failure.reason; // the connection: retry it all
-        refusal = failure.reason;
-        return false;
+        let accepted = true;
+        for (const outcome of await Promise.allSettled(sent)) {
+          if (outcome.status === "fulfilled") continue;
+          if (!isErrorReply(outcome.reason)) throw outcome.reason; // the connection: retry it all
+          // As inside EXEC: a command that failed while it ran (a reply key of another type) does
+          // not hold its entry back, since no retry could ever write it; its error is returned.
+          if (failedWhileRunning(outcome.reason)) failedInside ??= outcome.reason;
+          else {
+            refusal = outcome.reason;
+            accepted = false;
+          }
+        }
+        return accepted;
       }),
     );
     const done = batch.filter((_, index) => written[index]);
     const acks = [...idsByStream(done.map((item) => item.entry))].map(([stream, ids]) =>
       this.client.xack(stream, this.keys.group, ids),
     );
-    let failedInside: unknown;
     for (const outcome of await Promise.allSettled(acks)) {
       if (outcome.status === "fulfilled") continue;
       // A lost connection: written but not acked, so written and acked again (the ingress ignores

@@ -25,3 +25,4 @@ export * from "./records/stored-result.ts";
 export * from "./reply-channel.ts";
 export * from "./request-queue.ts";
 export * from "./result-store.ts";
+export { type LuaScript, scripts } from "./scripts/index.ts";

@@ -44,3 +44,13 @@ export function isErrorReply(error: unknown): boolean {
 export function isRedisError(error: unknown, code: string): boolean {
   return error instanceof Error && error.message.startsWith(code);
 }
+
+/**
+ * An error a command met while it ran (WRONGTYPE: the key holds another type), as opposed to a
+ * refusal before it ran (OOM, NOPERM, …). Inside MULTI … EXEC the first leaves the other commands
+ * running and the second discards them all; where MULTI cannot be used (across cluster nodes),
+ * the same distinction keeps the outcome the same.
+ */
+export function failedWhileRunning(error: unknown): boolean {
+  return isRedisError(error, "WRONGTYPE");
+}

@@ -1,0 +1,179 @@
+import { describe, expect, test } from "bun:test";
+import {
+  type Completion,
+  type DeadLetter,
+  DeadLetters,
+  decodeDeadLetter,
+  encodeDeadLetter,
+  encodeReply,
+  FleetRegistry,
+  heartbeatLiveWithinMs,
+  IdempotencyStore,
+  RedisCompletions,
+  ReplyChannel,
+} from "@rsd/shared";
+import type { Suite } from "./adapters.ts";
+import { deliver, protocolFor, request, streamEntries, streamIds } from "./observe.ts";
+
+/** The keys beside the request streams: reply streams, idempotency keys, the fleet, dead letters. */
+export const storesSuite: Suite = (target) =>
+  describe("stores", () => {
+    /** `count` replies appended to `channel` as proxies write them (fields of encodeReply). */
+    const appendReply = (channel: ReplyChannel, n: number) => {
+      const fields = encodeReply({
+        id: `r${n}`,
+        status: "completed",
+        pod: "p",
+        terminal: 0,
+        queuedMs: 0,
+        processingMs: 0,
+      });
+      return target().client.xadd(channel.stream, fields, { noCreate: true });
+    };
+    const appendReplies = async (channel: ReplyChannel, count: number) => {
+      const ids: string[] = [];
+      for (let n = 0; n < count; n++) ids.push((await appendReply(channel, n))!);
+      return ids;
+    };
+
+    test("reply channel: created explicitly, kept alive, read after a position, trimmed behind it", async () => {
+      const keys = target().keys();
+      const channel = new ReplyChannel({ client: target().client, stream: keys.replies("i1"), ttlS: 60 });
+      // NOMKSTREAM writers cannot create it; its owner does, with its TTL.
+      expect(await appendReply(channel, 0)).toBeNull();
+      expect(await channel.maintain("0")).toBe(true);
+      expect(await target().admin.ttl(channel.stream)).toBeGreaterThan(0);
+      expect(await channel.maintain("0")).toBe(false);
+
+      expect(await channel.read({ after: "0", count: 10, blockMs: 10 })).toHaveLength(1); // its marker
+      const ids = await appendReplies(channel, 300);
+      const readUpTo = ids[249]!;
+      const after = await channel.read({ after: readUpTo, count: 100, blockMs: 100 });
+      expect(after.map(([id]) => id)).toEqual(ids.slice(250));
+      expect(await channel.read({ after: ids[299]!, count: 10, blockMs: 10 })).toEqual([]);
+      expect(await channel.maintain(readUpTo)).toBe(false);
+      // Approximate (whole macro nodes): some of what was read goes, nothing after it does.
+      const left = await streamIds(target(), channel.stream);
+      expect(left.length).toBeLessThan(301);
+      expect(left.slice(-51)).toEqual(ids.slice(249));
+
+      await channel.remove();
+      expect(await target().admin.exists(channel.stream)).toBe(0);
+      expect(await channel.maintain("0")).toBe(true);
+    });
+
+    test("reply channel: a reader that stops advancing is still capped near maxLength", async () => {
+      const keys = target().keys();
+      const channel = new ReplyChannel({
+        client: target().client,
+        stream: keys.replies("stuck"),
+        ttlS: 60,
+        maxLength: 50,
+      });
+      await channel.maintain("0");
+      const ids = await appendReplies(channel, 400);
+      await channel.maintain("0");
+      const left = await streamIds(target(), channel.stream);
+      expect(left.length).toBeGreaterThanOrEqual(50);
+      expect(left.length).toBeLessThan(250);
+      expect(left.slice(-50)).toEqual(ids.slice(-50));
+    });
+
+    test("idempotency: the first claim wins, later ones see it (same or other hash) until it is released", async () => {
+      const keys = target().keys();
+      const store = new IdempotencyStore({ client: target().client, keys });
+      const first = { requestId: "req-1", hash: "a1b2" };
+      expect(await store.claim("order-42", first, 60)).toBeUndefined();
+      expect(await store.claim("order-42", { requestId: "req-2", hash: "a1b2" }, 60)).toEqual(first);
+      expect(await store.claim("order-42", { requestId: "req-3", hash: "ffff" }, 60)).toEqual(first);
+      expect(await target().admin.ttl(keys.idempotency("order-42"))).toBeGreaterThan(0);
+      expect(await store.claim("order-43", { requestId: "req-4", hash: "a1b2" }, 60)).toBeUndefined();
+
+      await store.release("order-42");
+      const next = { requestId: "req-5", hash: "ffff" };
+      expect(await store.claim("order-42", next, 60)).toBeUndefined();
+      expect(await store.claim("order-42", first, 60)).toEqual(next);
+    });
+
+    test("fleet: live beats within the window, stale ones kept a while, long-gone ones removed; leave", async () => {
+      const keys = target().keys();
+      const fleet = new FleetRegistry({ client: target().client, keys });
+      const now = Date.now();
+      const beat = (pod: string, ageMs: number) => ({
+        pod,
+        terminals: 5,
+        busy: 0,
+        handler: "simulate",
+        processingMs: 150,
+        seenAt: now - ageMs,
+      });
+      await fleet.beat(beat("fresh", 0));
+      await fleet.beat(beat("stale", heartbeatLiveWithinMs + 1000));
+      await fleet.beat(beat("gone", 6 * heartbeatLiveWithinMs + 1000));
+      expect(await fleet.live(now)).toEqual([beat("fresh", 0)]);
+      expect(Object.keys(await target().admin.hgetall(keys.fleet)).sort()).toEqual(["fresh", "stale"]);
+
+      await fleet.beat(beat("fresh", -500));
+      expect(await fleet.live(now)).toEqual([beat("fresh", -500)]);
+      await fleet.leave("fresh");
+      expect(await fleet.live(now)).toEqual([]);
+    });
+
+    test("dead letters: capped by count on every add, bounded by age on Redis's clock", async () => {
+      const keys = target().keys();
+      const { queue } = protocolFor(target().client, keys);
+      const completions = new RedisCompletions({ client: target().client, keys, deadLetterMaxCount: 10 });
+      // A dead letter an older proxy wrote an hour ago (by Redis's clock: stream ids are made of it).
+      const [seconds] = (await target().admin.call("TIME")) as [string, string];
+      const old: DeadLetter = { entry: "1-0", error: "old", failedAt: 1 };
+      await target().admin.xadd(keys.dead, `${(Number(seconds) - 3600) * 1000}-0`, ...encodeDeadLetter(old));
+
+      const delivered = await deliver(queue, {
+        messages: Array.from({ length: 250 }, (_, n) => request(`x${n}`)),
+      });
+      const batch: Completion[] = delivered.map(({ entry, message }) => ({
+        entry,
+        replyTo: "",
+        reply: {
+          id: message.id,
+          status: "failed",
+          error: "e",
+          pod: "p",
+          terminal: 0,
+          queuedMs: 0,
+          processingMs: 0,
+        },
+        resultTtlS: 0,
+        deadLetter: { requestId: message.id, entry: entry.id, attempts: 3, error: "e", failedAt: Date.now() },
+      }));
+      expect(await completions.write(batch)).toBeUndefined();
+      // MAXLEN ~: whole macro nodes (100 entries) go, so at least the cap and less than cap + a node stay.
+      const capped = await streamEntries(target(), keys.dead);
+      expect(capped.length).toBeGreaterThanOrEqual(10);
+      expect(capped.length).toBeLessThanOrEqual(110);
+      expect(capped.map(([, fields]) => decodeDeadLetter(fields).requestId).slice(-10)).toEqual(
+        batch.slice(-10).map(({ reply }) => reply.id),
+      );
+
+      // Age: rewrite history with the old one first again, then trim to the last minute.
+      await target().admin.del(keys.dead);
+      await target().admin.xadd(keys.dead, `${(Number(seconds) - 3600) * 1000}-0`, ...encodeDeadLetter(old));
+      await completions.write([batch[0]!]);
+      const letters = new DeadLetters({ client: target().client, keys });
+      expect(await letters.trimOlderThan(60)).toBe(1);
+      const left = await streamEntries(target(), keys.dead);
+      expect(left.map(([, fields]) => decodeDeadLetter(fields))).toEqual([batch[0]!.deadLetter!]);
+      expect(await letters.trimOlderThan(60)).toBe(0);
+    });
+
+    test("node-wide facts: INFO from every master, and Redis's clock", async () => {
+      const infos = await target().client.infoEveryMaster("memory");
+      expect(infos).toHaveLength(target().masters.length);
+      for (const info of infos) expect(info).toMatch(/used_memory:\d+/);
+      const before = Date.now();
+      const redisNow = await target().client.time();
+      // The same machine's clock: Redis's TIME lies between two readings of ours (1 ms rounding).
+      expect(redisNow).toBeGreaterThanOrEqual(before - 1);
+      expect(redisNow).toBeLessThanOrEqual(Date.now() + 1);
+    });
+  });
