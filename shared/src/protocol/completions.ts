@@ -119,7 +119,9 @@ export class RedisCompletions implements Completions {
     for (const outcome of await Promise.allSettled(acks)) {
       if (outcome.status === "fulfilled") continue;
       // A lost connection: written but not acked, so written and acked again (the ingress ignores
-      // the duplicate reply). An error reply (NOGROUP after Redis came back empty) loses nothing.
+      // the duplicate reply). An error reply to XACK (an ACL that refuses it, say) loses nothing
+      // either: the entry stays pending and is answered again. (XACK on a stream or group that is
+      // gone, after Redis came back empty, is no error: it acks nothing and returns 0.)
       if (!isErrorReply(outcome.reason)) throw outcome.reason;
       failedInside ??= outcome.reason;
     }
