@@ -48,6 +48,7 @@ function setup() {
       kind: "json",
       retrySafe: true,
     };
+    await queue.ensureGroup(stream);
     queue.enqueue(stream, sent, (error) => {
       throw error;
     });

@@ -64,7 +64,6 @@ export class FakeRequestQueue implements RequestQueue {
   constructor(options: { keys?: StreamKeys; now?: () => number } = {}) {
     this.keys = options.keys ?? new StreamKeys("unit");
     this.now = options.now ?? (() => Date.now());
-    for (const stream of this.keys.requestStreams) this.stream(stream).group = true;
   }
 
   /** The next call of `operation` rejects with `error` (once per call of failNext). */
@@ -187,9 +186,10 @@ export class FakeRequestQueue implements RequestQueue {
     const state = this.stream(stream);
     if (!state.group || state.lastDelivered === 0) return undefined;
     const oldestHeld = [...state.held.keys()].sort((a, b) => seq(a) - seq(b))[0];
-    const minId = oldestHeld ?? `${state.lastDelivered + 1}-0`;
-    for (const id of state.entries.keys()) if (seq(id) < seq(minId)) state.entries.delete(id);
-    return minId;
+    // What the trim script keeps: entries still held and entries not yet delivered.
+    for (const id of state.entries.keys())
+      if (seq(id) <= state.lastDelivered && !state.held.has(id)) state.entries.delete(id);
+    return oldestHeld ?? `${state.lastDelivered + 1}-0`;
   }
 
   async forgetConsumers(stream: string, pod: string, idleMs: number): Promise<string[]> {
