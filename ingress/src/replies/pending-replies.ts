@@ -8,6 +8,13 @@ export type WaitOutcome =
   /** The request never made it onto the stream (Redis refused or dropped the XADD). */
   | { kind: "unavailable" };
 
+export interface PendingRepliesOptions {
+  /** Width of a timer-wheel slot: a wait ends at most this late. */
+  tickMs?: number;
+  /** The clock deadlines are compared with (epoch ms); tests pass their own. */
+  now?: () => number;
+}
+
 interface Waiter {
   resolve: (outcome: WaitOutcome) => void;
   slot: number;
@@ -23,9 +30,14 @@ export class PendingReplies {
   private readonly slots = new Map<number, Set<string>>();
   private sweptUpTo: number;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly tickMs: number;
+  private readonly now: () => number;
 
-  constructor(private readonly tickMs = 10) {
-    this.sweptUpTo = this.slotOf(Date.now()) - 1;
+  constructor(options: PendingRepliesOptions = {}) {
+    this.tickMs = options.tickMs ?? 10;
+    // Read Date.now at each call, not once: a test that moves the process clock moves the sweep too.
+    this.now = options.now ?? (() => Date.now());
+    this.sweptUpTo = this.slotOf(this.now()) - 1;
   }
 
   get size(): number {
@@ -33,7 +45,7 @@ export class PendingReplies {
   }
 
   start(): this {
-    this.timer ??= setInterval(() => this.sweep(Date.now()), this.tickMs);
+    this.timer ??= setInterval(() => this.sweep(this.now()), this.tickMs);
     return this;
   }
 

@@ -22,7 +22,7 @@ function usage(info: string): { used: number; max: number } {
 export class RedisMemory {
   latest: MemorySnapshot | undefined;
 
-  constructor(private readonly client: RedisClient) {}
+  constructor(private readonly client: Pick<RedisClient, "infoEveryMaster">) {}
 
   async refresh(): Promise<MemorySnapshot> {
     const infos = await this.client.infoEveryMaster("memory");
