@@ -22,11 +22,11 @@ describe("dead-letter API", () => {
     expect(first.status).toBe(200);
     expect(first.body.total).toBe(3);
     const entries = first.body.entries as Letter[];
-    expect(entries.map((letter) => letter.requestId)).toEqual([ids[2], ids[1]]);
+    expect(entries.map((letter) => letter.requestId)).toEqual([ids[2] as string, ids[1] as string]);
     expect(entries[0]?.replayable).toBe(true);
     expect(entries[0]?.payload).toBeUndefined();
     const second = await admin(`/api/admin/dead-letters?count=2&after=${first.body.next}`);
-    expect((second.body.entries as Letter[]).map((letter) => letter.requestId)).toEqual([ids[0]]);
+    expect((second.body.entries as Letter[]).map((letter) => letter.requestId)).toEqual([ids[0] as string]);
     expect(second.body.next).toBeNull();
     const one = await admin(`/api/admin/dead-letters/${entries[0]?.entryId}`);
     expect(one.status).toBe(200);
