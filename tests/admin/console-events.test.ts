@@ -13,8 +13,8 @@ type Snapshot = {
 };
 
 /** How often Redis ran `command` (INFO commandstats). */
-async function calls(stack: Stack, command: string): Promise<number> {
-  const info = (await stack.redis.client().info("commandstats")) as string;
+async function calls(redis: ReturnType<Stack["redis"]["client"]>, command: string): Promise<number> {
+  const info = (await redis.info("commandstats")) as string;
   return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
 }
 
@@ -52,6 +52,7 @@ describe("console events (SSE): bounded, shared, stopped", () => {
   }, 60_000);
 
   test("open console (no keys): snapshots match /api/fleet; a third client gets 503; the loop stops with the last client", async () => {
+    expect(stack.ingress.output.join("\n")).toContain("console open");
     const first = await SseClient.open(`${stack.ingress.url}/api/admin/events`);
     expect(first.status).toBe(200);
     const fleet = (await (await fetch(`${stack.ingress.url}/api/fleet`)).json()) as { terminals: number };
@@ -72,15 +73,16 @@ describe("console events (SSE): bounded, shared, stopped", () => {
     first.close();
     second.close();
     // Nobody listens: the console's Redis reads (the heartbeats) stop, while the proxies go on beating.
+    const redis = stack.redis.client();
     await waitFor(
       "the loop to notice",
       async () => {
-        const before = await calls(stack, "hgetall");
-        const beats = await calls(stack, "hset");
-        await waitFor("two more heartbeats", async () => (await calls(stack, "hset")) >= beats + 2, {
+        const before = await calls(redis, "hgetall");
+        const beats = await calls(redis, "hset");
+        await waitFor("two more heartbeats", async () => (await calls(redis, "hset")) >= beats + 2, {
           timeoutMs: 15_000,
         });
-        return (await calls(stack, "hgetall")) === before;
+        return (await calls(redis, "hgetall")) === before;
       },
       { timeoutMs: 30_000 },
     );

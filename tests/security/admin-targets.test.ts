@@ -120,3 +120,31 @@ describe("no request target reaches an admin route without the admin key", () =>
     }
   });
 });
+
+describe("which keys open the console", () => {
+  test("client keys only: the console is closed to everyone, and the startup log says so", async () => {
+    const stack = await Stack.start({ proxies: 1, processingMs: 1, ingressEnv: { API_KEYS: clientKey } });
+    try {
+      const port = stack.ingressPort;
+      expect((await rawRequest(port, requestBytes("GET", "/console", "a"))).status).toBe(401);
+      expect((await rawRequest(port, requestBytes("GET", "/console", "a", clientKey))).status).toBe(403);
+      expect((await rawRequest(port, requestBytes("GET", "/api/admin/events", "a", clientKey))).status).toBe(
+        403,
+      );
+      expect(stack.ingress.output.join("\n")).toContain("console closed");
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  test("admin keys name themselves in the startup log, never with the key", async () => {
+    const stack = await Stack.start({ proxies: 1, processingMs: 1, ingressEnv: keyedEnv });
+    try {
+      const started = stack.ingress.logs().find((line) => String(line.msg).includes("console protected"));
+      expect(started).toMatchObject({ adminKeys: ["ops"] });
+      expect(stack.ingress.output.join("\n")).not.toContain(adminKey);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -52,7 +52,13 @@ export interface SnapshotSources {
   queueAge: QueueAge;
   deadLetters: DeadLetters;
   metrics: IngressMetrics;
+  /** ADMIN_EVENT_INTERVAL_MS: one tick of the rolling figures. */
+  intervalMs: number;
 }
+
+/** The rolling window of traffic the console keeps, and the span its summary covers. */
+const windowMs = 5 * 60_000;
+const summaryMs = 60_000;
 
 /**
  * Builds the console's snapshot once a tick, shared by every client: the rolling traffic figures
@@ -62,9 +68,11 @@ export interface SnapshotSources {
  */
 export class ConsoleSnapshots {
   readonly rolling: RollingStats;
+  private readonly summaryTicks: number;
 
   constructor(private readonly sources: SnapshotSources) {
-    this.rolling = new RollingStats(sources.metrics.duration);
+    this.rolling = new RollingStats(sources.metrics.duration, Math.ceil(windowMs / sources.intervalMs));
+    this.summaryTicks = Math.ceil(summaryMs / sources.intervalMs);
   }
 
   async take(clients: number, now = Date.now()): Promise<ConsoleSnapshot> {
@@ -82,7 +90,7 @@ export class ConsoleSnapshots {
       redis: "unavailable",
       fleet: null,
       queue: null,
-      traffic: { point, lastMinute: this.rolling.summary(60) },
+      traffic: { point, lastMinute: this.rolling.summary(this.summaryTicks) },
       shed,
       deadLetters: null,
       clients,

@@ -40,6 +40,7 @@ export function createConsole(options: ConsoleOptions) {
     queueAge: new QueueAge({ client: redis, keys }),
     deadLetters,
     metrics: options.metrics,
+    intervalMs: config.adminEventIntervalMs,
   });
   const hub = new EventHub({
     maxClients: config.adminMaxEventClients,

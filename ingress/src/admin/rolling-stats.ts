@@ -31,7 +31,7 @@ export class RollingStats {
 
   constructor(
     private readonly histogram: HotHistogram,
-    /** How many ticks the window holds (300 one-second ticks: five minutes). */
+    /** How many ticks the window holds (300 one-second ticks: five minutes; 3000 at 100 ms). */
     readonly slots = 300,
   ) {
     const width = histogram.buckets.length + 1;

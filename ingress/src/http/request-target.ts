@@ -26,7 +26,8 @@ export function requestPath(url: string): string | undefined {
  * (isAdminTarget) and are neither counted nor timed as API requests.
  */
 export function isClientTraffic(url: string, start: number): boolean {
-  if (url.startsWith("/api/", start)) return !url.startsWith("admin", start + 5) || !isAdminTarget(url, start);
+  if (url.startsWith("/api/", start))
+    return !url.startsWith("admin", start + 5) || !isAdminTarget(url, start);
   return url.startsWith("/proxy/", start) || endsAt(url, start, "/api") || endsAt(url, start, "/proxy");
 }
 
