@@ -143,4 +143,26 @@ describe("dead-letter API", () => {
       expect(String(answer.body.error), `${method} ${path}`).toContain(words);
     }
   });
+
+  test("every admin route is in the OpenAPI document, behind the admin key scheme", async () => {
+    const doc = (await (await fetch(`${dl.url}/swagger/json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    const operations = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith("/api/admin"))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => [`${method} ${path}`, op]));
+    expect(operations.map(([name]) => name).sort()).toEqual([
+      "delete /api/admin/dead-letters/{entryId}",
+      "get /api/admin/dead-letters",
+      "get /api/admin/dead-letters/{entryId}",
+      "get /api/admin/events",
+      "post /api/admin/dead-letters/bulk-purge",
+      "post /api/admin/dead-letters/bulk-replay",
+      "post /api/admin/dead-letters/{entryId}/replay",
+    ]);
+    for (const [, op] of operations)
+      expect((op as { security?: unknown[] }).security).toEqual([{ adminKey: [] }]);
+    expect(doc.components.securitySchemes.adminKey).toMatchObject({ type: "http", scheme: "bearer" });
+  });
 });
