@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { launchChromium } from "../helpers/browser.ts";
+import { allowOnly, launchChromium } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { adminKey, call, clientKey, DeadLetterStack, keyedEnv } from "./support.ts";
 
@@ -24,15 +24,7 @@ describe("the console in a real browser", () => {
   test("offline: log in, the fleet's terminals, throughput rising under load, replay a dead letter", async () => {
     const page = await chromium.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const origin = new URL(dl.url).origin;
-    const blocked: string[] = [];
-    const failed: string[] = [];
-    await page.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
-      blocked.push(url);
-      return route.abort();
-    });
-    page.on("requestfailed", (request) => failed.push(request.url()));
+    const { blocked, failed } = await allowOnly(page, origin);
 
     // Without a key a browser gets the login form; the admin key sets the session cookie.
     const login = await page.goto(`${dl.url}/console`);
