@@ -11,7 +11,7 @@ const number = (value, digits = 0) =>
   value === null || value === undefined ? "–" : Number(value).toFixed(digits);
 
 function lineChart(canvas, datasets) {
-  // biome-ignore lint/correctness/noUndeclaredVariables: Chart is the global of chart.umd.min.js
+  // Chart is the global that chart.umd.min.js (loaded before this script) defines.
   return new Chart(canvas, {
     type: "line",
     data: { labels: [], datasets },
