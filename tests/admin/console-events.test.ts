@@ -121,6 +121,23 @@ describe("console events (SSE): bounded, shared, stopped", () => {
     await redis.del(stack.key("fleet"));
   }, 90_000);
 
+  test("Redis away: the snapshots say so (and keep the traffic figures), then recover", async () => {
+    const client = await SseClient.open(`${stack.ingress.url}/api/admin/events`);
+    await stack.redis.kill();
+    const away = await waitFor(
+      "a snapshot with Redis unavailable",
+      () => client.snapshots<Snapshot & { traffic: object }>().find((s) => s.redis === "unavailable"),
+      { timeoutMs: 20_000 },
+    );
+    expect(away).toMatchObject({ fleet: null, queue: null, deadLetters: null });
+    expect(away.traffic).toBeDefined();
+    await stack.redis.startProcess();
+    await waitFor("Redis ok again", () => client.snapshots<Snapshot>().at(-1)?.redis === "ok", {
+      timeoutMs: 30_000,
+    });
+    client.close();
+  }, 60_000);
+
   test("SIGTERM with a stream open: the stream ends and the ingress stops cleanly", async () => {
     const client = await SseClient.open(`${stack.ingress.url}/api/admin/events`);
     await waitFor("a snapshot", () => client.snapshots().length > 0);

@@ -136,6 +136,8 @@ describe("dead-letter API", () => {
       ["POST", "/api/admin/dead-letters/bulk-purge", "{", 400, "JSON"],
       ["POST", "/api/admin/dead-letters/bulk-purge", { all: true, after: "x" }, 400, "after"],
       ["POST", "/api/admin/dead-letters/bulk-purge", { errorContains: "x".repeat(5000) }, 413, "4096"],
+      ["GET", "/console/assets/constructor", undefined, 404, "asset"],
+      ["GET", "/console/assets/__proto__", undefined, 404, "asset"],
     ];
     for (const [method, path, body, status, words] of cases) {
       const answer = await call(dl.url, path, { key: adminKey, method, body });

@@ -117,8 +117,10 @@ export class EventHub {
     if (this.clients.size === 0) return;
     const bytes = event("snapshot", await this.options.snapshot(this.clients.size));
     for (const client of [...this.clients]) {
-      // desiredSize = bound − bytes not yet taken by the client; at or below zero it stalled.
-      if ((client.controller.desiredSize ?? 0) - bytes.byteLength < 0) {
+      // desiredSize = bound − bytes the client has not taken yet: at or below zero, a whole bound
+      // waits behind full socket buffers, so the client stopped reading. (A message larger than
+      // the bound still goes to a client that keeps up: its queue is empty at each tick.)
+      if ((client.controller.desiredSize ?? 0) <= 0) {
         this.options.logger.info("console event stream dropped: the client stopped reading", {
           admin: client.name,
           limitBytes: this.options.maxBufferedBytes,

@@ -54,7 +54,7 @@ export function adminController(options: AdminOptions) {
     .get(
       "/console/assets/:file",
       ({ params }) => {
-        const asset = consoleAssets[params.file];
+        const asset = consoleAssets.get(params.file);
         if (!asset) return json(404, { error: "no such asset" });
         return new Response(Bun.file(asset.path), {
           headers: {
@@ -70,8 +70,9 @@ export function adminController(options: AdminOptions) {
       "/api/admin/events",
       ({ request }) => {
         connections.holdOpen(request);
-        logger.debug("admin: console events opened", { admin: nameOf(request) });
-        return hub.open(nameOf(request));
+        const admin = nameOf(request);
+        logger.debug("admin: console events opened", { admin });
+        return hub.open(admin);
       },
       {
         tags: ["admin"],

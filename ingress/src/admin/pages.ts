@@ -4,15 +4,15 @@ import { dirname, join } from "node:path";
 const pageDir = join(import.meta.dir, "page");
 const chartDir = dirname(Bun.resolveSync("chart.js", import.meta.dir));
 
-/** The console's files, served by the ingress itself (no CDN: clusters are often offline). */
-export const consoleAssets: Record<string, { path: string; type: string }> = {
-  "console.js": { path: join(pageDir, "console.js"), type: "application/javascript; charset=utf-8" },
-  "console.css": { path: join(pageDir, "console.css"), type: "text/css; charset=utf-8" },
-  "chart.umd.min.js": {
-    path: join(chartDir, "chart.umd.min.js"),
-    type: "application/javascript; charset=utf-8",
-  },
-};
+/** The console's files, served by the ingress itself (no CDN: clusters are often offline). A Map: no name reaches an Object.prototype property. */
+export const consoleAssets = new Map<string, { path: string; type: string }>([
+  ["console.js", { path: join(pageDir, "console.js"), type: "application/javascript; charset=utf-8" }],
+  ["console.css", { path: join(pageDir, "console.css"), type: "text/css; charset=utf-8" }],
+  [
+    "chart.umd.min.js",
+    { path: join(chartDir, "chart.umd.min.js"), type: "application/javascript; charset=utf-8" },
+  ],
+]);
 
 /** The console page (read once at start). */
 export const consolePage = readFileSync(join(pageDir, "console.html"), "utf8");
