@@ -89,7 +89,7 @@ if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65533) {
 const configured = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redisUrl = (await answers(configured)) ? configured : await privateRedis();
 console.log(
-  `dev: Redis at ${redisUrl}; ingress http://localhost:${basePort} (Swagger UI at /swagger); Ctrl-C stops all`,
+  `dev: Redis at ${redisUrl}; ingress http://localhost:${basePort} (Swagger UI at /swagger, console at /console); Ctrl-C stops all`,
 );
 const common = { REDIS_URL: redisUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
 start({ name: "ingress", kind: "ingress", port: basePort, env: { ...common, POD_NAME: "dev-ingress" } });

@@ -15,6 +15,7 @@ import {
   StreamStats,
 } from "@rsd/shared";
 import { Elysia } from "elysia";
+import { createConsole } from "./admin/console.ts";
 import { openapiPlugin } from "./docs/openapi.ts";
 import { fleetController } from "./fleet/index.ts";
 import { forwardController } from "./forward/index.ts";
@@ -182,10 +183,13 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   // at least four characters and, for `Host: a`, routed /xx/api/requests as /api/requests.
   // normalize: false — Elysia never strips unknown properties silently (the strict request body
   // itself is submit.ts's own check).
+  // The operator console (/console, /api/admin): its own keys, its own checks (admin/index.ts).
+  const adminConsole = createConsole({ config, ingressId, redis, keys, stats, metrics, connections, logger });
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorPlugin(logger))
     .use(openapiPlugin(version))
     .use(opsApp ? new Elysia() : health)
+    .use(adminConsole.app)
     .use(clientRoutes);
 
   return {
@@ -200,10 +204,13 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       replyLoop.start();
       for (const task of tasks) task.start();
       logger.info("ingress started", { ingressId, replyStream, port: config.port });
+      adminConsole.announce();
     },
     /** Stops taking work, waits up to the grace time for in-flight replies, answers the rest 504. */
     async drain(graceMs: number): Promise<void> {
       draining = true;
+      // Event streams never end by themselves, and the server waits for open responses.
+      await adminConsole.hub.stop();
       const deadline = Date.now() + graceMs;
       while (pending.size > 0 && Date.now() < deadline) await Bun.sleep(20);
       if (pending.size > 0)

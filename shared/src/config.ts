@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { type AdminKey, readAdminKeys } from "./admin-keys.ts";
 import { readApiKeyHashes } from "./api-keys.ts";
 import {
   type Env,
@@ -50,6 +51,14 @@ export interface IngressConfig extends CommonConfig {
   maxInflightBytes: number;
   /** Shed new requests when Redis holds this share of its maxmemory (100 = off). */
   maxRedisMemoryPercent: number;
+  /** Operator keys of /console and /api/admin (ADMIN_API_KEYS, ADMIN_API_KEYS_FILE). */
+  adminKeys: AdminKey[];
+  /** Console event streams (GET /api/admin/events) open at once, at most. */
+  adminMaxEventClients: number;
+  /** Bytes queued for one event-stream client that does not read; beyond it the client is dropped. */
+  adminEventBufferBytes: number;
+  /** How often the console's snapshot is computed and sent. */
+  adminEventIntervalMs: number;
 }
 
 export interface ProxyConfig extends CommonConfig {
@@ -130,6 +139,10 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
       maxBodyBytes,
       INT_MAX,
     ),
+    adminKeys: readAdminKeys(env),
+    adminMaxEventClients: readInt(env, "ADMIN_MAX_EVENT_CLIENTS", 16, 1, 1000),
+    adminEventBufferBytes: readInt(env, "ADMIN_EVENT_BUFFER_BYTES", 256 * 1024, 1024, 64 * MIB),
+    adminEventIntervalMs: readInt(env, "ADMIN_EVENT_INTERVAL_MS", 1000, 100, 60_000),
   };
 }
 

@@ -59,6 +59,20 @@ export class HotHistogram {
     this.count++;
   }
 
+  /** Upper bounds of the buckets; copyCounts has one slot more, for values above them all. */
+  get buckets(): readonly number[] {
+    return this.bounds;
+  }
+
+  /**
+   * Copies the count of each bucket (not cumulative) into `into`, of length buckets + 1, and
+   * returns the total count. For readers that sample once a second (the console), never per request.
+   */
+  copyCounts(into: Float64Array): number {
+    into.set(this.counts);
+    return this.count;
+  }
+
   /** The metric as prom-client's registry reads it at scrape time. */
   get(): { name: string; help: string; type: "histogram"; aggregator: "sum"; values: Sample[] } {
     const values: Sample[] = [];

@@ -1,3 +1,4 @@
+export * from "./admin-keys.ts";
 export * from "./api-keys.ts";
 export * from "./config.ts";
 export * from "./config-parse.ts";

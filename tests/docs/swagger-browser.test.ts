@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
-import { launchChromium } from "../helpers/browser.ts";
+import { allowOnly, launchChromium } from "../helpers/browser.ts";
 import { Stack } from "../helpers/stack.ts";
 
 // Real processes on a shared 2-core machine: a minute per test (each wait inside has its own deadline).
@@ -21,16 +21,8 @@ describe("Swagger UI in a real browser", () => {
   test("offline: expand POST /api/requests, Try it out, Execute, and see the 200 with the echo", async () => {
     const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 1400 } });
     const origin = new URL(stack.ingress.url).origin;
-    const blocked: string[] = [];
-    const failed: string[] = [];
     // Anything that is not the ingress itself is refused: the UI must work with no network.
-    await page.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
-      blocked.push(url);
-      return route.abort();
-    });
-    page.on("requestfailed", (request) => failed.push(request.url()));
+    const { blocked, failed } = await allowOnly(page, origin);
 
     await page.goto(`${stack.ingress.url}/swagger`);
     const operation = page.locator(".opblock-post", { hasText: "/api/requests" }).first();

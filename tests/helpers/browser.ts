@@ -1,4 +1,4 @@
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 /**
  * Debian's Chromium (never a downloaded browser), headless, with the flags that keep it off the
@@ -23,4 +23,24 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
     // Playwright gives every launch a fresh, temporary profile and removes it on close.
     close: () => browser.close(),
   };
+}
+
+/**
+ * Refuses every request of `page` that does not go to `origin` (or a data: URL), and records what
+ * was refused and what failed: a page that works offline leaves both lists empty.
+ */
+export async function allowOnly(
+  page: Page,
+  origin: string,
+): Promise<{ blocked: string[]; failed: string[] }> {
+  const blocked: string[] = [];
+  const failed: string[] = [];
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin) || url.startsWith("data:")) return route.continue();
+    blocked.push(url);
+    return route.abort();
+  });
+  page.on("requestfailed", (request) => failed.push(request.url()));
+  return { blocked, failed };
 }

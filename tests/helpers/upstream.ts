@@ -11,10 +11,11 @@ export class TestUpstream {
   readonly aborted: string[] = [];
   private readonly server: Server<undefined>;
 
-  constructor() {
+  /** `port`: 0 for a free one; a given one to bring a stopped backend back at the same address. */
+  constructor(port = 0) {
     this.server = Bun.serve({
       hostname: "127.0.0.1",
-      port: 0,
+      port,
       idleTimeout: 60,
       fetch: (request) => this.handle(request),
     });

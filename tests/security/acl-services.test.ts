@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
+import { SseClient } from "../admin/sse-client.ts";
 import { freePort } from "../helpers/ports.ts";
 import type { ServiceProcess } from "../helpers/service-process.ts";
 import { metricValue, Stack } from "../helpers/stack.ts";
@@ -121,6 +122,29 @@ describe("each service end to end with its own Redis user", () => {
     expect(status).toBe(502);
     const dead = await admin.xrange("rsd:dead", "-", "+");
     expect(dead.some(([, fields]) => fields[fields.indexOf("id") + 1] === body.id)).toBe(true);
+  });
+
+  test("the console under the ingress's user: live figures, the dead letter listed and replayed", async () => {
+    const events = await SseClient.open(`${stack.ingress.url}/api/admin/events`);
+    const snapshot = await waitFor(
+      "a snapshot",
+      () => events.snapshots<{ redis: string; deadLetters: number }>()[0],
+    );
+    events.close();
+    expect(snapshot).toMatchObject({ redis: "ok", deadLetters: 1 });
+    const page = (await (await fetch(`${stack.ingress.url}/api/admin/dead-letters`)).json()) as {
+      entries: { entryId: string; requestId: string }[];
+    };
+    const letter = page.entries[0]!;
+    const replay = await fetch(`${stack.ingress.url}/api/admin/dead-letters/${letter.entryId}/replay`, {
+      method: "POST",
+    });
+    expect(replay.status).toBe(200);
+    // Still poison: it fails its fresh attempts and comes back as a new letter.
+    await waitFor("the replayed request dead-lettered again", async () => {
+      const dead = await admin.xrange("rsd:dead", "-", "+");
+      return dead.length === 1 && dead[0]![0] !== letter.entryId;
+    });
   });
 
   test("the reclaimer takes over a dead consumer's request; the trimmer empties the stream", async () => {

@@ -11,8 +11,11 @@ setDefaultTimeout(60_000);
 const key = `routes-key-${crypto.randomUUID()}`;
 const keyHashes = loadIngressConfig({ API_KEYS: key }).apiKeyHashes;
 
-/** Routes that are open by design: health, readiness, metrics and the API documentation. */
-const openRoutes = /^\/(healthz|readyz|metrics|swagger)(\/|$)/;
+/**
+ * Routes that are open by design: health, readiness, metrics, the API documentation, and the
+ * console's login form (it asks for an admin key; everything else of the console needs one).
+ */
+const openRoutes = /^\/(healthz|readyz|metrics|swagger)(\/|$)|^\/console\/log(in|out)$/;
 
 describe("the API key is checked where the protected handler runs", () => {
   test("a route on protectedRoutes refuses a request its router reached by another path", async () => {
@@ -68,6 +71,9 @@ describe("the API key is checked where the protected handler runs", () => {
           "GET /api/requests/:id",
           "GET /api/fleet",
           "ALL /proxy/*",
+          "GET /console",
+          "GET /api/admin/events",
+          "POST /api/admin/dead-letters/:entryId/replay",
         ]),
       );
     });

@@ -20,7 +20,7 @@ export function openapiPlugin(version: string) {
         path: "/swagger",
         provider: "swagger-ui",
         specPath: "/swagger/json",
-        exclude: { paths: [/^\/swagger/] },
+        exclude: { paths: [/^\/swagger/, /^\/console/] },
         swagger: {
           cdn: "/swagger/assets/swagger-ui-bundle.js",
           theme: "/swagger/assets/swagger-ui.css",
@@ -38,7 +38,16 @@ export function openapiPlugin(version: string) {
             { name: "fleet", description: "What the proxy fleet can do" },
             { name: "proxy", description: "Transparent forwarding to the backend (HANDLER=http)" },
             { name: "operations", description: "Health, readiness and metrics" },
+            {
+              name: "admin",
+              description: "The operator console's API: live figures and dead letters (ADMIN_API_KEYS)",
+            },
           ],
+          components: {
+            securitySchemes: {
+              adminKey: { type: "http", scheme: "bearer", description: "An admin key (ADMIN_API_KEYS)" },
+            },
+          },
         },
       }),
     )

@@ -26,6 +26,14 @@ export class ConnectionTimeouts {
     this.server?.timeout(request, seconds > maxTimeoutS ? 0 : Math.max(seconds, this.idleTimeoutS));
   }
 
+  /**
+   * `request` is a long-lived stream (the console's events): no idle cut-off; the stream itself
+   * drops a client that stops reading (admin/event-hub.ts).
+   */
+  holdOpen(request: Request): void {
+    this.server?.timeout(request, 0);
+  }
+
   /** `request` is answered: its keep-alive connection is idle from now on. */
   release(request: Request): void {
     this.server?.timeout(request, this.idleTimeoutS);

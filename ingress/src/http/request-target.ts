@@ -20,13 +20,24 @@ export function requestPath(url: string): string | undefined {
   return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
-/** Paths that carry client traffic (counted as API requests, and protected by API keys). */
+/**
+ * Paths that carry client traffic (counted as API requests, and protected by API keys). The
+ * operator routes under /api/admin are not client traffic: they have their own keys
+ * (isAdminTarget) and are neither counted nor timed as API requests.
+ */
 export function isClientTraffic(url: string, start: number): boolean {
+  if (url.startsWith("/api/", start))
+    return !url.startsWith("admin", start + 5) || !isAdminTarget(url, start);
+  return url.startsWith("/proxy/", start) || endsAt(url, start, "/api") || endsAt(url, start, "/proxy");
+}
+
+/** Paths of the operator console and its API (/console, /api/admin), protected by admin keys. */
+export function isAdminTarget(url: string, start: number): boolean {
   return (
-    url.startsWith("/api/", start) ||
-    url.startsWith("/proxy/", start) ||
-    endsAt(url, start, "/api") ||
-    endsAt(url, start, "/proxy")
+    url.startsWith("/api/admin/", start) ||
+    url.startsWith("/console/", start) ||
+    endsAt(url, start, "/api/admin") ||
+    endsAt(url, start, "/console")
   );
 }
 

@@ -121,6 +121,8 @@ export class FailurePolicy {
         error: reason,
         failedAt: Date.now(),
         payload: message.payload,
+        // The whole request, so an operator can replay it as it was (a fresh attempt and deadline).
+        request: message,
       },
     );
   }

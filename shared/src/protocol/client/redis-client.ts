@@ -1,6 +1,6 @@
 import type { LuaScript } from "../scripts/index.ts";
 import type { Command, Connection } from "./connection.ts";
-import { firstStreamEntries, isRedisError, mapReply, type StreamEntry } from "./replies.ts";
+import { firstStreamEntries, isRedisError, mapReply, type StreamEntry, streamRange } from "./replies.ts";
 
 export interface SetOptions {
   /** Expire after this many seconds… */
@@ -132,6 +132,20 @@ export class RedisClient {
     }
   }
 
+  /** Entries from `start` to `end` (ids, `-`, `+`, or `(id` for exclusive), oldest first. */
+  async xrange(key: string, start: string, end: string, count: number): Promise<StreamEntry[]> {
+    return streamRange(await this.connection.send("XRANGE", [key, start, end, "COUNT", String(count)]));
+  }
+
+  /** Entries from `end` down to `start`, newest first. */
+  async xrevrange(key: string, end: string, start: string, count: number): Promise<StreamEntry[]> {
+    return streamRange(await this.connection.send("XREVRANGE", [key, end, start, "COUNT", String(count)]));
+  }
+
+  async xdel(key: string, ids: string[]): Promise<number> {
+    return ids.length === 0 ? 0 : Number(await this.connection.send("XDEL", [key, ...ids]));
+  }
+
   async xlen(stream: string): Promise<number> {
     return Number(await this.connection.send("XLEN", [stream]));
   }
@@ -192,13 +206,18 @@ export class RedisClient {
     return (await this.connection.everyMaster("INFO", [section])).map(String);
   }
 
-  /** Runs a script on its key's node by SHA, sending its text once when the node lacks it. */
-  async runScript(script: LuaScript, key: string, args: string[]): Promise<unknown> {
+  /**
+   * Runs a script on its key's node by SHA, sending its text once when the node lacks it. Several
+   * keys only where they share a node (one Redis, or one hash slot).
+   */
+  async runScript(script: LuaScript, key: string | string[], args: string[]): Promise<unknown> {
+    const keys = typeof key === "string" ? [key] : key;
+    const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await this.connection.send("EVALSHA", [script.sha, "1", key, ...args]);
+      return await this.connection.send("EVALSHA", [script.sha, ...tail]);
     } catch (error) {
       if (!isRedisError(error, "NOSCRIPT")) throw error;
-      return await this.connection.send("EVAL", [script.lua, "1", key, ...args]);
+      return await this.connection.send("EVAL", [script.lua, ...tail]);
     }
   }
 }

@@ -24,6 +24,11 @@ export function firstStreamEntries(reply: unknown): StreamEntry[] {
   return first ? first[1] : [];
 }
 
+/** The entries of an XRANGE / XREVRANGE reply (a plain list of [id, fields] in both RESP versions). */
+export function streamRange(reply: unknown): StreamEntry[] {
+  return Array.isArray(reply) ? (reply as StreamEntry[]) : [];
+}
+
 /** A map reply (HGETALL, XINFO) as a record: a RESP3 map arrives as an object, RESP2 as [k, v, …]. */
 export function mapReply(reply: unknown): Record<string, unknown> {
   if (reply === null || reply === undefined) return {};

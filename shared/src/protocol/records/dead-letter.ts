@@ -1,4 +1,5 @@
-import { fieldMap } from "./fields.ts";
+import { fieldMap, META } from "./fields.ts";
+import { decodeRequest, encodeRequest, type RequestMessage } from "./request.ts";
 
 /**
  * Format version of dead-letter entries (`<prefix>:dead`): plain field/value pairs, fields only
@@ -19,6 +20,14 @@ export interface DeadLetter {
   failedAt: number;
   /** The request's payload, so an operator can see it and replay it. */
   payload?: string;
+  /**
+   * The request as it was queued (its payload is `payload`), so it can be replayed as the same
+   * kind, with the same result TTL and timeout. Appended field `request`: the request entry's
+   * `m` words. Absent in letters of older proxies and of entries that were not requests.
+   */
+  request?: RequestMessage;
+  /** The tenant the request belonged to, when the writer knows tenants (field `tenant`). */
+  tenant?: string;
 }
 
 export function encodeDeadLetter(letter: DeadLetter): string[] {
@@ -28,6 +37,9 @@ export function encodeDeadLetter(letter: DeadLetter): string[] {
   if (letter.attempts !== undefined) fields.push("attempts", String(letter.attempts));
   fields.push("error", letter.error, "failedAt", String(letter.failedAt));
   if (letter.payload !== undefined) fields.push("payload", letter.payload);
+  // Appended after the version-1 fields: older readers ignore it (docs/contract.md, Rolling upgrades).
+  if (letter.request !== undefined) fields.push("request", encodeRequest(letter.request)[1] as string);
+  if (letter.tenant !== undefined) fields.push("tenant", letter.tenant);
   return fields;
 }
 
@@ -44,5 +56,15 @@ export function decodeDeadLetter(fields: readonly string[]): DeadLetter {
   if (attempts !== undefined) letter.attempts = Number(attempts);
   const payload = map.get("payload");
   if (payload !== undefined) letter.payload = payload;
+  const request = map.get("request");
+  if (request !== undefined && payload !== undefined) {
+    try {
+      letter.request = decodeRequest([META, request, "payload", payload]);
+    } catch {
+      // Unreadable metadata: the letter can still be read and deleted, not replayed.
+    }
+  }
+  const tenant = map.get("tenant");
+  if (tenant !== undefined) letter.tenant = tenant;
   return letter;
 }

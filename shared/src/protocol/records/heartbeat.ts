@@ -14,6 +14,8 @@ export interface ProxyHeartbeat {
   processingMs: number | null;
   /** Epoch ms of the proxy's clock when it wrote this. */
   seenAt: number;
+  /** The pod's current concurrency limit, from proxies that adapt it (absent otherwise). */
+  concurrencyLimit?: number;
 }
 
 export function encodeHeartbeat(beat: ProxyHeartbeat): string {
@@ -35,7 +37,7 @@ export function decodeHeartbeat(text: string): ProxyHeartbeat | undefined {
     typeof value.seenAt !== "number"
   )
     return undefined;
-  return {
+  const beat: ProxyHeartbeat = {
     pod: value.pod,
     terminals: value.terminals,
     busy: value.busy,
@@ -43,4 +45,6 @@ export function decodeHeartbeat(text: string): ProxyHeartbeat | undefined {
     processingMs: typeof value.processingMs === "number" ? value.processingMs : null,
     seenAt: value.seenAt,
   };
+  if (typeof value.concurrencyLimit === "number") beat.concurrencyLimit = value.concurrencyLimit;
+  return beat;
 }

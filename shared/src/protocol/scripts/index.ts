@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 /**
  * A Lua script of the protocol (BullMQ's commands/ idea): each multi-step operation that must be
  * atomic lives in its own .lua file here, touches one key (so Redis Cluster routes it, and it is
- * atomic on that key's node), and is called by SHA, falling back to its text once per node.
+ * atomic on that key's node), and is called by SHA, falling back to its text once per node. The
+ * one exception, replay-dead-letter, spans three keys and runs only on a single Redis.
  */
 export interface LuaScript {
   readonly name: string;
@@ -23,4 +24,6 @@ export const scripts = {
   trim: load("trim"),
   /** Remove gone consumers that own nothing. */
   forgetConsumers: load("forget-consumers"),
+  /** Re-enqueue a dead letter as a fresh request, then delete it (three keys: one Redis only). */
+  replayDeadLetter: load("replay-dead-letter"),
 } as const;
