@@ -61,3 +61,17 @@ export function adminKeyName(presented: string, keys: readonly AdminKey[]): stri
   for (const key of keys) if (timingSafeEqual(digest, key.hash)) name ??= key.name;
   return name;
 }
+
+/**
+ * ADMIN_SESSION_SECRET: what signs the console's login cookie. Every ingress replica given the
+ * same secret accepts a cookie any of them set; unset, each process draws its own at start, so a
+ * login holds on the replica that made it only (the Bearer header works everywhere regardless).
+ * At least 32 characters; never printed.
+ */
+export function readAdminSessionSecret(env: Env): string | undefined {
+  const value = env.ADMIN_SESSION_SECRET?.trim();
+  if (!value) return undefined;
+  if (value.length < 32)
+    throw new ConfigError("ADMIN_SESSION_SECRET", "<hidden>", "at least 32 characters (unset: one per process)");
+  return value;
+}

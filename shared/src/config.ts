@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type AdminKey, readAdminKeys } from "./admin-keys.ts";
+import { type AdminKey, readAdminKeys, readAdminSessionSecret } from "./admin-keys.ts";
 import { readApiKeyHashes } from "./api-keys.ts";
 import {
   type Env,
@@ -53,6 +53,8 @@ export interface IngressConfig extends CommonConfig {
   maxRedisMemoryPercent: number;
   /** Operator keys of /console and /api/admin (ADMIN_API_KEYS, ADMIN_API_KEYS_FILE). */
   adminKeys: AdminKey[];
+  /** Signs the console's login cookie, shared by the replicas (ADMIN_SESSION_SECRET; unset: per process). */
+  adminSessionSecret: string | undefined;
   /** Console event streams (GET /api/admin/events) open at once, at most. */
   adminMaxEventClients: number;
   /** Bytes queued for one event-stream client that does not read; beyond it the client is dropped. */
@@ -140,6 +142,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
       INT_MAX,
     ),
     adminKeys: readAdminKeys(env),
+    adminSessionSecret: readAdminSessionSecret(env),
     adminMaxEventClients: readInt(env, "ADMIN_MAX_EVENT_CLIENTS", 16, 1, 1000),
     adminEventBufferBytes: readInt(env, "ADMIN_EVENT_BUFFER_BYTES", 256 * 1024, 1024, 64 * MIB),
     adminEventIntervalMs: readInt(env, "ADMIN_EVENT_INTERVAL_MS", 1000, 100, 60_000),

@@ -48,6 +48,14 @@ describe("hostile input gets a clear 4xx and leaves nothing in Redis", () => {
     }
   });
 
+  test("asset names that an object literal would find on Object.prototype are a plain 404", async () => {
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "..%2Fpackage.json"]) {
+      const response = await fetch(`${stack.ingress.url}/swagger/assets/${name}`);
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { error: string }).error).toBe("no such asset");
+    }
+  });
+
   test("none of it reached Redis", async () => {
     expect(await stack.redis.client().xlen(stack.key("requests"))).toBe(0);
   });

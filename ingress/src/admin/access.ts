@@ -11,19 +11,24 @@ export interface AdminAccessOptions {
   adminKeys: readonly AdminKey[];
   /** The client keys (API_KEYS): they never open the console, they get 403. */
   clientKeyHashes: readonly Buffer[];
+  /** ADMIN_SESSION_SECRET: replicas that share it accept each other's cookies. */
+  sessionSecret?: string | undefined;
 }
 
 /**
  * Who may use /console and /api/admin: a request with `Authorization: Bearer <admin key>`, or
- * with the session cookie the login form sets (signed with a secret of this process, so a
- * restart or another replica asks to log in again). No key, or a wrong one: 401. A client key:
+ * with the session cookie the login form sets (signed with ADMIN_SESSION_SECRET, which the
+ * replicas share; without it, with a secret of this process, so a restart or another replica asks
+ * to log in again). No key, or a wrong one: 401. A client key:
  * 403. With no keys of either kind configured (local development) everyone may: `open`.
  * With client keys but no admin keys, nobody may.
  */
 export class AdminAccess {
-  private readonly secret = randomBytes(32);
+  private readonly secret: Buffer;
 
-  constructor(private readonly options: AdminAccessOptions) {}
+  constructor(private readonly options: AdminAccessOptions) {
+    this.secret = options.sessionSecret ? Buffer.from(options.sessionSecret) : randomBytes(32);
+  }
 
   get open(): boolean {
     return this.options.adminKeys.length === 0 && this.options.clientKeyHashes.length === 0;

@@ -30,7 +30,11 @@ export interface ConsoleOptions {
 /** The operator console's parts, put together: access, the event hub, the routes. */
 export function createConsole(options: ConsoleOptions) {
   const { config, redis, keys, logger } = options;
-  const access = new AdminAccess({ adminKeys: config.adminKeys, clientKeyHashes: config.apiKeyHashes });
+  const access = new AdminAccess({
+    adminKeys: config.adminKeys,
+    clientKeyHashes: config.apiKeyHashes,
+    sessionSecret: config.adminSessionSecret,
+  });
   const deadLetters = new DeadLetters({ client: redis, keys });
   const snapshots = new ConsoleSnapshots({
     ingressId: options.ingressId,

@@ -8,10 +8,12 @@ import { Elysia } from "elysia";
  * package and are served by the ingress itself: clusters are often offline, so no CDN.
  */
 const assetsDir = dirname(require.resolve("swagger-ui-dist/package.json"));
-const assets: Record<string, string> = {
-  "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
-  "swagger-ui.css": "text/css; charset=utf-8",
-};
+// A Map, not an object literal: a name such as `constructor` or `__proto__` must not find
+// something on Object.prototype and send a file path that does not exist to Bun.file.
+const assets = new Map<string, string>([
+  ["swagger-ui-bundle.js", "application/javascript; charset=utf-8"],
+  ["swagger-ui.css", "text/css; charset=utf-8"],
+]);
 
 export function openapiPlugin(version: string) {
   return new Elysia({ name: "openapi" })
@@ -55,7 +57,7 @@ export function openapiPlugin(version: string) {
     .get(
       "/swagger/assets/:file",
       ({ params, status }) => {
-        const type = assets[params.file];
+        const type = assets.get(params.file);
         if (!type) return status(404, { error: "no such asset" });
         return new Response(Bun.file(join(assetsDir, params.file)), {
           headers: { "content-type": type, "cache-control": "public, max-age=86400" },
