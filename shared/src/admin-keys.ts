@@ -72,6 +72,10 @@ export function readAdminSessionSecret(env: Env): string | undefined {
   const value = env.ADMIN_SESSION_SECRET?.trim();
   if (!value) return undefined;
   if (value.length < 32)
-    throw new ConfigError("ADMIN_SESSION_SECRET", "<hidden>", "at least 32 characters (unset: one per process)");
+    throw new ConfigError(
+      "ADMIN_SESSION_SECRET",
+      "<hidden>",
+      "at least 32 characters (unset: one per process)",
+    );
   return value;
 }

@@ -31,7 +31,12 @@ describe("the console's login cookie across ingress replicas", () => {
   beforeAll(async () => {
     redis = await TestRedis.start();
     const base = { REDIS_URL: redis.url, STREAM_PREFIX: "session", ...keyedEnv };
-    for (const extra of [{ ADMIN_SESSION_SECRET: secret }, { ADMIN_SESSION_SECRET: secret }, {}])
+    const replicas: Record<string, string>[] = [
+      { ADMIN_SESSION_SECRET: secret },
+      { ADMIN_SESSION_SECRET: secret },
+      {},
+    ];
+    for (const extra of replicas)
       ingresses.push(await ServiceProcess.start("ingress", { ...base, ...extra }));
   });
 
