@@ -64,7 +64,8 @@ export function writeHtmlReport(path: string, result: LoadTestResult): void {
   writeFileSync(path, renderHtmlReport(result));
 }
 
-function loadChartJs(): string {
+/** Chart.js's UMD build as inline script text (also used by the chaos report). */
+export function loadChartJs(): string {
   // The package exports only its ESM/CJS entries; the UMD bundle (one global, no imports) sits beside them.
   const entry = Bun.resolveSync("chart.js", import.meta.dir);
   const source = readFileSync(join(dirname(entry), "chart.umd.min.js"), "utf8");
@@ -72,7 +73,7 @@ function loadChartJs(): string {
   return source.replace(/\/\/# sourceMappingURL=.*$/m, "").replace(/<\/script/gi, "<\\/script");
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

@@ -1,0 +1,61 @@
+import type { ChaosReport } from "./run.ts";
+
+/** The console report: the counts the issue asks for, then the faults with their recovery, then the verdict. */
+export function formatReport(report: ChaosReport): string {
+  const { counts, redis, verdict, memory } = report.check;
+  const lines: string[] = [];
+  const row = (name: string, value: string | number) => lines.push(`| ${name} | ${value} |`);
+  lines.push(
+    `chaos ${report.profile}, seed ${report.seed}, ${report.durationS} s of load, ${report.wallS} s in all`,
+  );
+  lines.push(`replay: ${report.command}`, "");
+  lines.push("| count | value |", "|---|---|");
+  row("requests sent", counts.sent);
+  for (const [status, n] of Object.entries(counts.byStatus).sort()) row(`answered ${status}`, n);
+  for (const [status, n] of Object.entries(counts.asyncFinal).sort()) row(`async final ${status}`, n);
+  row(
+    "no answer: connection failed during its ingress's restart (allowed)",
+    counts.transportErrorsFromFaults,
+  );
+  row("**lost** (no answer otherwise)", counts.lost);
+  row("**wrong client** (a reply with another request's marker)", counts.wrongClient);
+  row("**duplicates beyond the rules**", counts.duplicatesBeyondRules);
+  row(
+    "backend calls per marker",
+    Object.entries(counts.callsPerMarker)
+      .map(([calls, n]) => `${calls}×: ${n}`)
+      .join(", "),
+  );
+  row(
+    "dead letters (= 502s, + after a 504, + unattributed)",
+    `${redis.deadLetters} (${counts.failedIds.length}, ${redis.deadAfterTimeout}, ${redis.deadUnattributed})`,
+  );
+  row("left pending / lag after the run", `${redis.pending} / ${redis.lag}`);
+  row(
+    "reply streams after the run (entries)",
+    redis.replyStreams.map((stream) => stream.length).join(", ") || "none",
+  );
+  row("not sent (in-flight cap)", report.skipped);
+  row(
+    "RSS growth, middle → end",
+    memory.map((entry) => `${entry.name} ${(entry.growth * 100).toFixed(0)}%`).join(", ") ||
+      "no process lived through both samples",
+  );
+  lines.push("", "| # | at s | fault | took s | recovered after s |", "|---|---|---|---|---|");
+  for (const fault of report.faults) {
+    const recovery = report.recoveries.find((entry) => entry.seq === fault.seq)?.recoveredAfterMs;
+    lines.push(
+      `| ${fault.seq + 1} | ${(fault.startMs / 1000).toFixed(1)} | ${fault.error ? `FAILED TO INJECT ${fault.kind}: ${fault.error}` : fault.detail} | ${((fault.endMs - fault.startMs) / 1000).toFixed(1)} | ${recovery == null ? "—" : (recovery / 1000).toFixed(2)} |`,
+    );
+  }
+  lines.push("");
+  if (verdict.passed) lines.push("PASS: every invariant held.");
+  else {
+    lines.push("FAIL: invariants violated:");
+    for (const violation of verdict.violations) {
+      lines.push(`  ${violation.rule}: ${violation.count}`);
+      for (const example of violation.examples) lines.push(`    - ${example}`);
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,126 @@
+import type { ChaosOptions } from "./args.ts";
+import { type CheckResult, check } from "./checker/index.ts";
+import { LoadDriver } from "./driver.ts";
+import { FaultRunner, type InjectedFault } from "./faults.ts";
+import { stackSettings } from "./profiles.ts";
+import type { RequestRecord } from "./records.ts";
+import { sampleRss } from "./rss.ts";
+import { type PlannedFault, planFaults } from "./schedule.ts";
+import { ChaosStack, chaosPrefix } from "./stack.ts";
+import { buildTimeline, type Recovery, recoveries, type TimelinePoint } from "./timeline.ts";
+
+export interface ChaosReport {
+  startedAt: string;
+  command: string;
+  seed: number;
+  profile: string;
+  durationS: number;
+  wallS: number;
+  settings: typeof stackSettings & { rate: number; maxQueueDepth: number; burstSize: number };
+  plan: PlannedFault[];
+  faults: InjectedFault[];
+  recoveries: Recovery[];
+  skipped: number;
+  backendCalls: number;
+  check: CheckResult;
+  timeline: TimelinePoint[];
+  /** Error-level log lines of the services (a few per service). */
+  serviceErrors: Record<string, string[]>;
+  interrupted: boolean;
+}
+
+/** A fault can explain retries and reclaims until the deadline, a claim's idle time and a margin have passed. */
+const settleMs = stackSettings.requestTimeoutMs + stackSettings.claimIdleMs + 5_000;
+
+/** One whole run: stack up, load and faults, drain, check, stack down (also on errors and Ctrl-C). */
+export async function runChaos(
+  options: ChaosOptions,
+  interrupt: AbortSignal,
+  onStack: (stack: ChaosStack) => void,
+): Promise<ChaosReport> {
+  const started = Date.now();
+  const plan = planFaults(options.seed, options.profile, options.durationS);
+  console.error(
+    `[chaos] seed ${options.seed}, profile ${options.profile.name}, ${options.durationS} s, ${plan.length} faults planned`,
+  );
+  const stack = await ChaosStack.start(options.profile);
+  onStack(stack);
+  try {
+    const t0 = Date.now();
+    const driver = new LoadDriver({
+      profile: options.profile,
+      seed: options.seed,
+      ingressUrls: stack.ingressUrls,
+      timeoutMs: stackSettings.requestTimeoutMs,
+      t0,
+    });
+    interrupt.addEventListener("abort", () => driver.stop(), { once: true });
+    const faults = new FaultRunner({ stack, driver, profile: options.profile }, t0);
+    faults.start(plan);
+    let rssMid: ReturnType<typeof sampleRss> = [];
+    const midTimer = setTimeout(
+      () => {
+        rssMid = sampleRss(serviceInstances(stack));
+      },
+      (options.durationS * 1000) / 2,
+    );
+    await driver.run(options.durationS);
+    clearTimeout(midTimer);
+    await faults.finish();
+    console.error(`[chaos] load stopped; waiting for ${driver.inFlightCount} requests and polls in flight`);
+    await driver.settle();
+    const rssEnd = sampleRss(serviceInstances(stack));
+    const check = await runCheck(stack, driver.records, faults.injected, rssMid, rssEnd);
+    return {
+      startedAt: new Date(started).toISOString(),
+      command: `bun run chaos -- --profile ${options.profile.name} --seed ${options.seed} --duration ${options.durationS}`,
+      seed: options.seed,
+      profile: options.profile.name,
+      durationS: options.durationS,
+      wallS: Math.round((Date.now() - started) / 100) / 10,
+      settings: {
+        ...stackSettings,
+        rate: options.profile.rate,
+        maxQueueDepth: options.profile.maxQueueDepth,
+        burstSize: options.profile.burstSize,
+      },
+      plan,
+      faults: faults.injected,
+      recoveries: recoveries(driver.records, faults.injected),
+      skipped: driver.skipped,
+      backendCalls: stack.upstream.total,
+      check,
+      timeline: buildTimeline(driver.records, options.durationS),
+      serviceErrors: Object.fromEntries(stack.errorLogs),
+      interrupted: interrupt.aborted,
+    };
+  } finally {
+    await stack.destroy();
+  }
+}
+
+function serviceInstances(stack: ChaosStack) {
+  return stack.instances.filter((instance) => instance.kind !== "redis");
+}
+
+async function runCheck(
+  stack: ChaosStack,
+  records: RequestRecord[],
+  injected: InjectedFault[],
+  rssMid: ReturnType<typeof sampleRss>,
+  rssEnd: ReturnType<typeof sampleRss>,
+): Promise<CheckResult> {
+  return await check({
+    records,
+    calls: stack.upstream.calls,
+    unmarkedCalls: stack.upstream.unmarked,
+    faults: injected,
+    maxDeliveries: stackSettings.maxDeliveries,
+    settleMs,
+    redisUrl: stack.redis.url,
+    prefix: chaosPrefix,
+    liveIngresses: stackSettings.ingresses,
+    rssMid,
+    rssEnd,
+  });
+}
