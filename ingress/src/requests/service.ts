@@ -1,6 +1,7 @@
 import {
   isFinal,
   type Logger,
+  neverRan,
   type RequestKind,
   type RequestMessage,
   type RequestQueue,
@@ -120,15 +121,29 @@ export class RequestService {
     }
 
     if (input.async) {
-      await new Promise<void>((resolve, reject) =>
-        this.enqueue(stream, message, input.idempotencyKey, reject, resolve),
+      const sent = await new Promise<boolean>((resolve, reject) =>
+        this.enqueue({
+          stream,
+          message,
+          idempotencyKey: input.idempotencyKey,
+          onRefused: reject,
+          onSent: () => resolve(true),
+          onUnknown: () => resolve(false),
+        }),
       );
-      return { kind: "accepted", id: message.id };
+      // Maybe queued, maybe not: not a 503 that invites a second copy; 504 with the id to poll.
+      return sent ? { kind: "accepted", id: message.id } : { kind: "timeout", id: message.id };
     }
     // Wait first, then enqueue: the wait is bounded by the deadline sweep even if Redis hangs, and
-    // a failed enqueue ends the wait at once with 503.
+    // an enqueue that certainly failed ends the wait at once with 503. One whose outcome is unknown
+    // keeps waiting: it may yet be answered, or it ends in 504 at the deadline.
     const wait = deps.pending.wait(message.id, message.deadline);
-    this.enqueue(stream, message, input.idempotencyKey, () => deps.pending.unavailable(message.id));
+    this.enqueue({
+      stream,
+      message,
+      idempotencyKey: input.idempotencyKey,
+      onRefused: () => deps.pending.unavailable(message.id),
+    });
     const outcome = await wait;
     if (outcome.kind === "reply")
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
@@ -147,25 +162,41 @@ export class RequestService {
     return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };
   }
 
-  /** Puts `message` on `stream`; on failure the idempotency claim is undone before `onFailure` hears it. */
-  private enqueue(
-    stream: string,
-    message: RequestMessage,
-    idempotencyKey: string | undefined,
-    onFailure: (error: UnavailableError) => void,
-    onSent?: () => void,
-  ): void {
+  /**
+   * Puts `message` on `stream`. A failure that certainly left nothing on the stream (never sent,
+   * or refused by Redis) undoes the idempotency claim before `onRefused` hears it. A connection
+   * lost after the XADD left is different: Redis may still run it (a paused server executes what
+   * it had read when it resumes), so the claim stays and `onUnknown` hears it; answering that
+   * with 503 would invite the client to send a second copy.
+   */
+  private enqueue(options: {
+    stream: string;
+    message: RequestMessage;
+    idempotencyKey: string | undefined;
+    onRefused: (error: UnavailableError) => void;
+    onSent?: () => void;
+    onUnknown?: () => void;
+  }): void {
+    const { message, idempotencyKey, onRefused } = options;
     const failed = (error: unknown) => {
+      if (!neverRan(error)) {
+        this.deps.logger.warn("enqueue outcome unknown: Redis went away after the request was sent", {
+          requestId: message.id,
+          error,
+        });
+        options.onUnknown?.();
+        return;
+      }
       this.deps.logger.debug("enqueue failed", { requestId: message.id, error });
       const unavailable = new UnavailableError("Redis is unavailable; retry later", 1);
-      if (!idempotencyKey) return onFailure(unavailable);
+      if (!idempotencyKey) return onRefused(unavailable);
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
       void this.deps.idempotency
         .release(idempotencyKey)
         .catch(() => {})
-        .then(() => onFailure(unavailable));
+        .then(() => onRefused(unavailable));
     };
-    this.deps.queue.enqueue(stream, message, failed, onSent);
+    this.deps.queue.enqueue(options.stream, message, failed, options.onSent);
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */

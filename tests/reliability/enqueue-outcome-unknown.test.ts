@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { Stack } from "../helpers/stack.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a shared 2-core machine: a minute and a half per test (each wait has its own deadline).
+setDefaultTimeout(90_000);
+
+/**
+ * Found by `bun run chaos` (docs/reliability.md): a request XADDed to a Redis that hangs (SIGSTOP)
+ * sits in the server's socket buffer; the services' watchdog closes the connection after 2 s and
+ * the XADD fails, yet the server runs it when it resumes. The ingress answered 503 "retry", so a
+ * client that retried got its request processed twice. An XADD whose outcome is unknown must not
+ * be answered 503: a sync request keeps waiting (answered, or 504 at its deadline).
+ */
+describe("an enqueue whose outcome is unknown (Redis hung after the XADD was sent)", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await Stack.start({ proxies: 1, terminals: 2, processingMs: 10 });
+  }, 60_000);
+  afterAll(async () => {
+    stack?.redis.resume();
+    await stack?.stop();
+  }, 60_000);
+
+  test("is never answered 503, and what Redis ran after it resumed is answered", async () => {
+    // The ingress's connections are up; Redis freezes with them open.
+    stack.redis.pause();
+    // Sent at once (no idempotency key, no stored record first): the XADD is the first command.
+    const sync = stack.request({ payload: { case: "sync" }, timeoutMs: 30_000 });
+    // Past the watchdog (2 s): the ingress closes its connections, failing the XADD in flight.
+    await waitFor(
+      "the ingress to notice that Redis stopped answering",
+      async () => (await fetch(`${stack.ingress.url}/readyz`)).status === 503,
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    // The one answer must not have come yet: 503 would have been immediate.
+    const early = await Promise.race([
+      sync.then((answer) => answer.status),
+      Bun.sleep(200).then(() => "waiting"),
+    ]);
+    expect(early).toBe("waiting");
+    stack.redis.resume();
+
+    // The XADD ran when Redis resumed, so the request is answered as if nothing had happened.
+    const answer = await sync;
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toEqual({ echo: { case: "sync" } });
+    expect(await stack.entriesAdded()).toBe(1);
+  });
+});
