@@ -28,7 +28,7 @@ export function formatReport(report: ChaosReport): string {
   );
   row(
     "dead letters (= 502s, + after a 504, + unattributed)",
-    `${redis.deadLetters} (${counts.failedIds.length}, ${redis.deadAfterTimeout}, ${redis.deadUnattributed})`,
+    `${redis.deadLetters} (${new Set(counts.failedIds).size}, ${redis.deadAfterTimeout}, ${redis.deadUnattributed})`,
   );
   row("left pending / lag after the run", `${redis.pending} / ${redis.lag}`);
   row(

@@ -16,6 +16,8 @@ export interface ChaosReport {
   profile: string;
   durationS: number;
   wallS: number;
+  /** The redis-server's temporary directory (removed when the run ends). */
+  redisDir: string;
   settings: typeof stackSettings & { rate: number; maxQueueDepth: number; burstSize: number };
   plan: PlannedFault[];
   faults: InjectedFault[];
@@ -24,6 +26,8 @@ export interface ChaosReport {
   backendCalls: number;
   check: CheckResult;
   timeline: TimelinePoint[];
+  /** Every process the run started, by pid: all of them were gone when it ended. */
+  processes: { name: string; kind: string; pid: number }[];
   /** Error-level log lines of the services (a few per service). */
   serviceErrors: Record<string, string[]>;
   interrupted: boolean;
@@ -77,6 +81,7 @@ export async function runChaos(
       seed: options.seed,
       profile: options.profile.name,
       durationS: options.durationS,
+      redisDir: stack.redis.dir,
       wallS: Math.round((Date.now() - started) / 100) / 10,
       settings: {
         ...stackSettings,
@@ -91,6 +96,7 @@ export async function runChaos(
       backendCalls: stack.upstream.total,
       check,
       timeline: buildTimeline(driver.records, options.durationS),
+      processes: stack.instances.map(({ name, kind, pid }) => ({ name, kind, pid })),
       serviceErrors: Object.fromEntries(stack.errorLogs),
       interrupted: interrupt.aborted,
     };

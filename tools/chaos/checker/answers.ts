@@ -22,6 +22,8 @@ export interface AnswerCounts {
   asyncFinal: Record<string, number>;
   /** Connections that failed while the tool was restarting the ingress they went to (allowed). */
   transportErrorsFromFaults: number;
+  /** A few of those, to read: marker, ingress, when, the error. */
+  transportErrorExamples: string[];
   lost: number;
   wrongClient: number;
   duplicatesBeyondRules: number;
@@ -47,6 +49,7 @@ export function checkAnswers(input: AnswerCheckInput, verdict: Verdict): AnswerC
     byStatus: {},
     asyncFinal: {},
     transportErrorsFromFaults: 0,
+    transportErrorExamples: [],
     lost: 0,
     wrongClient: 0,
     duplicatesBeyondRules: 0,
@@ -84,6 +87,10 @@ function checkOne(
       duringOwnIngressRestart(record, input.faults)
     ) {
       counts.transportErrorsFromFaults++;
+      if (counts.transportErrorExamples.length < 10)
+        counts.transportErrorExamples.push(
+          `${name} sent at ${record.sentAtMs} ms, failed at ${record.transportErrorAtMs} ms: ${record.transportError}`,
+        );
       return;
     }
     counts.lost++;
