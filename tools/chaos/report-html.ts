@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { escapeHtml, loadChartJs } from "../load-test/report-html.ts";
+import { escapeHtml, htmlHead, loadChartJs } from "../load-test/report-html.ts";
 import { formatReport } from "./report.ts";
 import type { ChaosReport } from "./run.ts";
 
@@ -12,24 +12,12 @@ export function renderChaosHtml(report: ChaosReport): string {
   const data = JSON.stringify({ timeline: report.timeline, faults: report.faults }).replace(/</g, "\\u003c");
   const passed = report.check.verdict.passed;
   const title = `Chaos ${report.profile} seed ${report.seed} ${report.startedAt}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-  body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2330; background: #f6f7f9; }
-  h1 { font-size: 20px; margin: 0 0 4px; }
-  .verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
-  .pass { background: #2f8a4c; } .fail { background: #c0392b; }
+  return `${htmlHead(
+    title,
+    `
   .card { background: #fff; border-radius: 6px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); margin-top: 16px; }
-  .card h2 { font-size: 15px; margin: 0 0 8px; }
-  .chart { position: relative; height: 340px; }
-  pre { white-space: pre-wrap; font-size: 12px; margin: 0; }
-</style>
-</head>
+  .chart { position: relative; height: 340px; }`,
+  )}
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p><span class="verdict ${passed ? "pass" : "fail"}">${passed ? "PASS" : "FAIL"}</span> replay with <code>${escapeHtml(report.command)}</code></p>

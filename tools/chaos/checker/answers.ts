@@ -27,6 +27,12 @@ export interface AnswerCounts {
   lost: number;
   wrongClient: number;
   duplicatesBeyondRules: number;
+  /**
+   * 502 and 504 answers with no fault in the request's window. The contract allows both at any
+   * time (attempts exhausted, a deadline), so they are counted, not failed: a number that grows
+   * from run to run is worth a look.
+   */
+  withoutFault: Record<string, number>;
   /** Backend calls by how many times one marker was called: { "1": n, "2": n, … }. */
   callsPerMarker: Record<string, number>;
   /** Ids the gateway answered 502 for (sync, /proxy/* or an async request's final outcome). */
@@ -53,6 +59,7 @@ export function checkAnswers(input: AnswerCheckInput, verdict: Verdict): AnswerC
     lost: 0,
     wrongClient: 0,
     duplicatesBeyondRules: 0,
+    withoutFault: {},
     callsPerMarker: {},
     failedIds: [],
     timedOutIds: [],
@@ -62,6 +69,7 @@ export function checkAnswers(input: AnswerCheckInput, verdict: Verdict): AnswerC
   for (const record of input.records) {
     groups.set(record.marker, [...(groups.get(record.marker) ?? []), record]);
     checkOne(record, input, counts, verdict);
+    countWithoutFault(record, windows, counts);
   }
   for (const [marker, group] of groups) checkGroup(marker, group, input, windows, counts, verdict);
   if (input.unmarkedCalls > 0)
@@ -121,6 +129,18 @@ function checkOne(
   if (final.status === 502 && final.id) counts.failedIds.push(final.id);
   if (final.status === 504 && final.id) counts.timedOutIds.push(final.id);
   if (final.id !== answer.id) verdict.fail("wrong-client", `${name}: polled ${answer.id}, got ${final.id}`);
+}
+
+function countWithoutFault(
+  record: RequestRecord,
+  windows: ReturnType<typeof influenceWindows>,
+  counts: AnswerCounts,
+): void {
+  for (const answer of [record.answer, record.final]) {
+    if (!answer || answer.fromBackend || (answer.status !== 502 && answer.status !== 504)) continue;
+    if (overlapping(windows, record.sentAtMs, answer.atMs).length > 0) continue;
+    counts.withoutFault[String(answer.status)] = (counts.withoutFault[String(answer.status)] ?? 0) + 1;
+  }
 }
 
 /** A 4xx never fits: the tool only sends valid requests; 202 only answers an async request. */
