@@ -97,13 +97,11 @@ export class RequestService {
       ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     };
 
-    let claimed = false;
     try {
       if (input.idempotencyKey) {
         const hash = requestHash(input.idempotencyHashInput ?? input.payload, input.timeoutMs);
         const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash);
         if (existing) return await this.followExisting(existing, input.async, message.deadline, now);
-        claimed = true;
       }
       if (message.resultTtlS > 0) {
         await deps.results.markPending(
@@ -114,9 +112,10 @@ export class RequestService {
     } catch (error) {
       if (error instanceof HttpError) throw error;
       this.deps.logger.warn("could not record the request", { requestId: message.id, error });
-      // The request never ran: a retry with the same key must not follow it (see enqueue).
-      if (claimed && input.idempotencyKey)
-        await deps.idempotency.release(input.idempotencyKey).catch(() => {});
+      // The request never ran: a retry with the same key must not follow it. Also when the claim
+      // itself failed: its SET may still run once a hung Redis resumes (see releaseClaim).
+      if (input.idempotencyKey)
+        await deps.idempotency.releaseClaim(input.idempotencyKey, message.id, deps.shutdown);
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     }
 
@@ -192,8 +191,7 @@ export class RequestService {
       if (!idempotencyKey) return onRefused(unavailable);
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
       void this.deps.idempotency
-        .release(idempotencyKey)
-        .catch(() => {})
+        .releaseClaim(idempotencyKey, message.id, this.deps.shutdown)
         .then(() => onRefused(unavailable));
     };
     this.deps.queue.enqueue(options.stream, message, failed, options.onSent);
