@@ -120,11 +120,12 @@ export class LoadDriver {
 
   private nextIngress(): number {
     const count = this.up.length;
+    const start = this.turn++;
     for (let step = 0; step < count; step++) {
-      const index = (this.turn++ + step) % count;
+      const index = (start + step) % count;
       if (this.up[index]) return index;
     }
-    return this.turn++ % count;
+    return start % count;
   }
 
   /** Sends the request (after `delayMs`: a duplicate goes out a little later, to whichever ingress is up then). */

@@ -36,10 +36,12 @@ export function formatReport(report: ChaosReport): string {
     redis.replyStreams.map((stream) => stream.length).join(", ") || "none",
   );
   row("not sent (in-flight cap)", report.skipped);
+  const largest = [...memory].sort((a, b) => b.growth - a.growth)[0];
   row(
-    "RSS growth, middle → end",
-    memory.map((entry) => `${entry.name} ${(entry.growth * 100).toFixed(0)}%`).join(", ") ||
-      "no process lived through both samples",
+    "RSS growth from the middle to the end of each process's life (long-lived ones)",
+    largest
+      ? `${memory.length} judged, largest ${signed(largest.growth)} (${largest.name}, ${seconds(largest.fromMs)}–${seconds(largest.toMs)})`
+      : "no process lived long enough to judge",
   );
   lines.push("", "| # | at s | fault | took s | recovered after s |", "|---|---|---|---|---|");
   for (const fault of report.faults) {
@@ -58,4 +60,12 @@ export function formatReport(report: ChaosReport): string {
     }
   }
   return lines.join("\n");
+}
+
+function signed(fraction: number): string {
+  return `${fraction >= 0 ? "+" : ""}${(fraction * 100).toFixed(0)}%`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(0)} s`;
 }

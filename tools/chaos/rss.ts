@@ -11,17 +11,45 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
-export interface RssSample {
+/** One process's RSS over its life in the run: [ms after the load started, bytes]. */
+export interface RssSeries {
   name: string;
   pid: number;
-  bytes: number;
+  samples: [atMs: number, bytes: number][];
 }
 
-/** RSS of every process of the run that is alive now. */
-export function sampleRss(instances: readonly Instance[]): RssSample[] {
-  return instances.flatMap((instance) => {
-    if (instance.stoppedAtMs !== undefined) return [];
-    const bytes = rssBytes(instance.pid);
-    return bytes === undefined ? [] : [{ name: instance.name, pid: instance.pid, bytes }];
-  });
+/**
+ * Samples the RSS of every service process alive, every `intervalMs`, for the memory rule.
+ * Bounded: one sample per process per interval for a bounded run.
+ */
+export class RssRecorder {
+  private readonly series = new Map<number, RssSeries>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly instances: () => readonly Instance[],
+    private readonly t0: number,
+    intervalMs = 2_000,
+  ) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  sample(): void {
+    const atMs = Date.now() - this.t0;
+    for (const instance of this.instances()) {
+      if (instance.stoppedAtMs !== undefined || instance.kind === "redis") continue;
+      const bytes = rssBytes(instance.pid);
+      if (bytes === undefined) continue;
+      const series = this.series.get(instance.pid) ?? { name: instance.name, pid: instance.pid, samples: [] };
+      series.samples.push([atMs, bytes]);
+      this.series.set(instance.pid, series);
+    }
+  }
+
+  /** Takes a last sample and stops. */
+  stop(): RssSeries[] {
+    clearInterval(this.timer);
+    this.sample();
+    return [...this.series.values()];
+  }
 }

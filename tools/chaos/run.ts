@@ -4,7 +4,7 @@ import { LoadDriver } from "./driver.ts";
 import { FaultRunner, type InjectedFault } from "./faults.ts";
 import { stackSettings } from "./profiles.ts";
 import type { RequestRecord } from "./records.ts";
-import { sampleRss } from "./rss.ts";
+import { RssRecorder, type RssSeries } from "./rss.ts";
 import { type PlannedFault, planFaults } from "./schedule.ts";
 import { ChaosStack, chaosPrefix } from "./stack.ts";
 import { buildTimeline, type Recovery, recoveries, type TimelinePoint } from "./timeline.ts";
@@ -61,20 +61,14 @@ export async function runChaos(
     interrupt.addEventListener("abort", () => driver.stop(), { once: true });
     const faults = new FaultRunner({ stack, driver, profile: options.profile }, t0);
     faults.start(plan);
-    let rssMid: ReturnType<typeof sampleRss> = [];
-    const midTimer = setTimeout(
-      () => {
-        rssMid = sampleRss(serviceInstances(stack));
-      },
-      (options.durationS * 1000) / 2,
-    );
+    const rssRecorder = new RssRecorder(() => stack.instances, t0);
     await driver.run(options.durationS);
-    clearTimeout(midTimer);
+    // The end of the run for memory: the end of the load (a drained process's heap says less).
+    const rss = rssRecorder.stop();
     await faults.finish();
     console.error(`[chaos] load stopped; waiting for ${driver.inFlightCount} requests and polls in flight`);
     await driver.settle();
-    const rssEnd = sampleRss(serviceInstances(stack));
-    const check = await runCheck(stack, driver.records, faults.injected, rssMid, rssEnd);
+    const check = await runCheck(stack, driver.records, faults.injected, rss, minLifeMs(options.durationS));
     return {
       startedAt: new Date(started).toISOString(),
       command: `bun run chaos -- --profile ${options.profile.name} --seed ${options.seed} --duration ${options.durationS}`,
@@ -105,16 +99,17 @@ export async function runChaos(
   }
 }
 
-function serviceInstances(stack: ChaosStack) {
-  return stack.instances.filter((instance) => instance.kind !== "redis");
+/** A process is judged on memory when it lived a third of the run under load, and at least 20 s. */
+function minLifeMs(durationS: number): number {
+  return Math.max(20_000, (durationS * 1000) / 3);
 }
 
 async function runCheck(
   stack: ChaosStack,
   records: RequestRecord[],
   injected: InjectedFault[],
-  rssMid: ReturnType<typeof sampleRss>,
-  rssEnd: ReturnType<typeof sampleRss>,
+  rss: RssSeries[],
+  minLife: number,
 ): Promise<CheckResult> {
   return await check({
     records,
@@ -126,7 +121,7 @@ async function runCheck(
     redisUrl: stack.redis.url,
     prefix: chaosPrefix,
     liveIngresses: stackSettings.ingresses,
-    rssMid,
-    rssEnd,
+    rss,
+    minLifeMs: minLife,
   });
 }

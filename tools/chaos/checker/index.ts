@@ -1,6 +1,6 @@
 import type { RequestRecord } from "../records.ts";
 import { type AnswerCounts, checkAnswers } from "./answers.ts";
-import { checkMemory, type MemoryGrowth, type MemorySample } from "./memory.ts";
+import { checkMemory, type MemoryGrowth, type MemorySeries } from "./memory.ts";
 import { type AuditReport, auditRedis } from "./redis-audit.ts";
 import { Verdict } from "./verdict.ts";
 import type { FaultSpan } from "./windows.ts";
@@ -15,8 +15,10 @@ export interface CheckInput {
   redisUrl: string;
   prefix: string;
   liveIngresses: number;
-  rssMid: readonly MemorySample[];
-  rssEnd: readonly MemorySample[];
+  /** RSS of every service process over its life. */
+  rss: readonly MemorySeries[];
+  /** A process is judged on memory when it lived at least this long under load. */
+  minLifeMs: number;
 }
 
 export interface CheckResult {
@@ -53,6 +55,6 @@ export async function check(input: CheckInput): Promise<CheckResult> {
     },
     verdict,
   );
-  const memory = checkMemory(input.rssMid, input.rssEnd, verdict);
+  const memory = checkMemory(input.rss, input.minLifeMs, verdict);
   return { verdict: verdict.toJSON(), counts, redis, memory };
 }
