@@ -84,6 +84,16 @@ describe("the chaos checker", () => {
       answer: { status: 200, atMs: 10_060, id: "other", marker: "m1" },
     });
     expect(judge([first, second], { m1: 1 }).rules).toEqual(["idempotent-once"]);
+    // A poll that finds no record of an accepted request lost its stored outcome.
+    const polled = {
+      ...accepted,
+      final: { status: 200, atMs: 10_500, id: "id1", marker: "m1" },
+      polls: { "202": 1, "200": 1 },
+    };
+    expect(judge([polled], { m1: 1 }).rules).toEqual([]);
+    expect(judge([{ ...polled, polls: { "404": 1, "200": 1 } }], { m1: 1 }).rules).toEqual([
+      "async-final-outcome",
+    ]);
   });
 
   test("statuses outside the contract, or a 4xx to a valid request, are flagged", () => {

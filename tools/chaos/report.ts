@@ -21,6 +21,10 @@ export function formatReport(report: ChaosReport): string {
   row("**wrong client** (a reply with another request's marker)", counts.wrongClient);
   row("**duplicates beyond the rules**", counts.duplicatesBeyondRules);
   row(
+    "502 / 504 with no fault in their window (allowed, counted)",
+    `${counts.withoutFault["502"] ?? 0} / ${counts.withoutFault["504"] ?? 0}`,
+  );
+  row(
     "backend calls per marker",
     Object.entries(counts.callsPerMarker)
       .map(([calls, n]) => `${calls}×: ${n}`)

@@ -116,6 +116,7 @@ function checkOne(
   if (answer.status === 504 && answer.id) counts.timedOutIds.push(answer.id);
   if (record.route !== "async" || answer.status !== 202) return;
   if (answer.id) counts.acceptedAsyncIds.push(answer.id);
+  checkPolls(record, name, verdict);
   const final = record.final;
   if (!final) {
     verdict.fail(
@@ -129,6 +130,20 @@ function checkOne(
   if (final.status === 502 && final.id) counts.failedIds.push(final.id);
   if (final.status === 504 && final.id) counts.timedOutIds.push(final.id);
   if (final.id !== answer.id) verdict.fail("wrong-client", `${name}: polled ${answer.id}, got ${final.id}`);
+}
+
+/**
+ * Polls of an accepted request answer with the contract's statuses, and never 404: its pending
+ * record was stored before the 202, and Redis keeps it (AOF) for RESULT_TTL_S. A failed poll
+ * connection (status 0) is retried, like a 503.
+ */
+function checkPolls(record: RequestRecord, name: string, verdict: Verdict): void {
+  for (const [status, n] of Object.entries(record.polls ?? {})) {
+    if (status === "0") continue;
+    if (status === "404") verdict.fail("async-final-outcome", `${name}: accepted, then polled 404 (${n}×)`);
+    else if (!contractStatuses.poll.has(Number(status)) || Number(status) === 400)
+      verdict.fail("contract-status", `${name}: a poll answered ${status} (${n}×)`);
+  }
 }
 
 function countWithoutFault(
