@@ -48,7 +48,8 @@ export const profiles: Record<Profile["name"], Profile> = {
 export const stackSettings = {
   /** The requests' deadline (timeoutMs / X-Timeout-Ms). */
   requestTimeoutMs: 8_000,
-  claimIdleMs: 1_500,
+  /** Above the default's third (5 s) but short: a reclaim fits in a deadline, and a starved pod on a loaded machine keeps its claims. */
+  claimIdleMs: 3_000,
   maxDeliveries: 3,
   shutdownGraceMs: 3_000,
   terminals: 5,

@@ -21,6 +21,10 @@ export function formatReport(report: ChaosReport): string {
   row("**wrong client** (a reply with another request's marker)", counts.wrongClient);
   row("**duplicates beyond the rules**", counts.duplicatesBeyondRules);
   row(
+    "answered 200 with no fault in their window (held to exactly one backend call)",
+    counts.judgedSingleCall,
+  );
+  row(
     "502 / 504 with no fault in their window (allowed, counted)",
     `${counts.withoutFault["502"] ?? 0} / ${counts.withoutFault["504"] ?? 0}`,
   );

@@ -33,8 +33,14 @@ export interface ChaosReport {
   interrupted: boolean;
 }
 
-/** A fault can explain retries and reclaims until the deadline, a claim's idle time and a margin have passed. */
-const settleMs = stackSettings.requestTimeoutMs + stackSettings.claimIdleMs + 5_000;
+/**
+ * How long after the tool undid a fault it can still explain a second backend call. Only a request
+ * in flight during the fault can be hit (its entry held by a killed pod, its reply write lost, its
+ * claim gone stale while Redis was away); such a request's own span overlaps the fault. The margin
+ * covers what outlasts the fault: a stale claim is taken over up to CLAIM_IDLE_MS later, and the
+ * services take up to 2 s to reconnect and 2 s more to declare a hung server.
+ */
+const settleMs = stackSettings.claimIdleMs + 5_000;
 
 /** One whole run: stack up, load and faults, drain, check, stack down (also on errors and Ctrl-C). */
 export async function runChaos(

@@ -27,6 +27,8 @@ export interface AnswerCounts {
   lost: number;
   wrongClient: number;
   duplicatesBeyondRules: number;
+  /** Markers answered 200 with no fault in their window: held to exactly one backend call. */
+  judgedSingleCall: number;
   /**
    * 502 and 504 answers with no fault in the request's window. The contract allows both at any
    * time (attempts exhausted, a deadline), so they are counted, not failed: a number that grows
@@ -59,6 +61,7 @@ export function checkAnswers(input: AnswerCheckInput, verdict: Verdict): AnswerC
     lost: 0,
     wrongClient: 0,
     duplicatesBeyondRules: 0,
+    judgedSingleCall: 0,
     withoutFault: {},
     callsPerMarker: {},
     failedIds: [],
@@ -229,10 +232,12 @@ function checkGroup(
   if (ids.size > 1)
     verdict.fail("idempotent-once", `${marker}: one Idempotency-Key, several ids: ${[...ids].join(", ")}`);
   const succeeded = [...answers, ...finals].some((answer) => answer.status === 200);
-  if (!succeeded || calls <= 1) return;
+  if (!succeeded) return;
   const from = Math.min(...group.map((record) => record.sentAtMs));
   const to = Math.max(...[...answers, ...finals].map((answer) => answer.atMs), from);
   if (overlapping(windows, from, to).length > 0) return;
+  counts.judgedSingleCall++;
+  if (calls <= 1) return;
   counts.duplicatesBeyondRules++;
   verdict.fail(
     group.length > 1 ? "idempotent-once" : "single-call-without-fault",

@@ -67,7 +67,13 @@ export async function auditRedis(input: AuditInput, verdict: Verdict): Promise<A
         `reply streams after the run: ${JSON.stringify(streams.value)} (at most ${input.liveIngresses}, each ≤ ${replyStreamBound} entries with a TTL)`,
       );
 
-    const dead = await deadLetterIds(redis, `${input.prefix}:dead`);
+    const { ids: dead, entries: deadEntries } = await deadLetterIds(redis, `${input.prefix}:dead`);
+    // One request fails once: a second dead letter for it means a failure was written twice.
+    if (deadEntries !== dead.size)
+      verdict.fail(
+        "dead-letters-match-502",
+        `${deadEntries} dead letters for ${dead.size} requests: some request was dead-lettered twice`,
+      );
     const failed = new Set(input.counts.failedIds);
     const timedOut = new Set(input.counts.timedOutIds);
     for (const id of failed)
@@ -140,16 +146,18 @@ async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
 }
 
 /** The `id` field of every dead letter (contract: plain field/value pairs, `id` first). */
-async function deadLetterIds(redis: Redis, key: string): Promise<Set<string>> {
+async function deadLetterIds(redis: Redis, key: string): Promise<{ ids: Set<string>; entries: number }> {
   const ids = new Set<string>();
+  let count = 0;
   let start = "-";
   for (;;) {
     const entries = await redis.xrange(key, start, "+", "COUNT", 1000);
+    count += entries.length;
     for (const [, fields] of entries) {
       const object = toObject(fields);
       if (typeof object.id === "string") ids.add(object.id);
     }
-    if (entries.length < 1000) return ids;
+    if (entries.length < 1000) return { ids, entries: count };
     start = `(${entries[entries.length - 1]?.[0]}`;
   }
 }

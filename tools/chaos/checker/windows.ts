@@ -14,9 +14,8 @@ export interface FaultSpan {
 }
 
 /**
- * A fault's influence lasts past its end: a request that was queued or running when it happened
- * can still be retried or reclaimed until its deadline, plus a claim's idle time (a reclaim), plus
- * a margin for a loaded machine.
+ * A fault's influence lasts a little past its end (`settleMs`): what a request could suffer from it
+ * (a second backend call) only hits a request in flight during the fault, whose span overlaps it.
  */
 export function influenceWindows(faults: readonly FaultSpan[], settleMs: number): Window[] {
   return faults.map((fault) => ({
