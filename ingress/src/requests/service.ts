@@ -6,6 +6,7 @@ import {
   type RequestMessage,
   type RequestQueue,
   type ResultStore,
+  type StoredRecord,
 } from "@rsd/shared";
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
@@ -204,12 +205,37 @@ export class RequestService {
     deadline: number,
     startedAt: number,
   ): Promise<RequestOutcome> {
-    const record = await this.deps.results.read(id);
+    const record = await this.ownerRecord(id);
     if (isFinal(record)) return { kind: "answered", reply: record, totalMs: Date.now() - startedAt };
     if (async) return { kind: "accepted", id };
-    const until = Math.min(deadline, record?.status === "pending" ? record.deadline : deadline);
+    const until = Math.min(deadline, record.status === "pending" ? record.deadline : deadline);
     const reply = await waitForFinal(this.deps.results, id, until, this.deps.shutdown);
     if (reply) return { kind: "answered", reply, totalMs: Date.now() - startedAt };
     return { kind: this.deps.shutdown.aborted ? "shutdown" : "timeout", id };
   }
+
+  /**
+   * The stored record of the request that holds a key. Its owner stores it right after claiming
+   * the key, so a missing one gets a moment to appear. One that never does belongs to a request
+   * that was never recorded: a claim a hung Redis stored after its ingress had given up on it,
+   * until that ingress removes it. Following it would wait for an answer that cannot come (and
+   * accept an async duplicate under an id nobody will answer), so the duplicate is refused: it was
+   * not queued, and its retry finds the key free.
+   */
+  private async ownerRecord(id: string): Promise<StoredRecord> {
+    const giveUpAt = Date.now() + ownerRecordGraceMs;
+    for (;;) {
+      const record = await this.deps.results.read(id);
+      if (record) return record;
+      if (Date.now() >= giveUpAt || this.deps.shutdown.aborted)
+        throw new UnavailableError(
+          "the request holding this Idempotency-Key was not recorded; retry later",
+          1,
+        );
+      await Bun.sleep(50);
+    }
+  }
 }
+
+/** How long a duplicate waits for the stored record of the request holding its key. */
+const ownerRecordGraceMs = 1_000;
