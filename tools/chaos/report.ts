@@ -44,6 +44,12 @@ export function formatReport(report: ChaosReport): string {
     redis.replyStreams.map((stream) => stream.length).join(", ") || "none",
   );
   row("not sent (in-flight cap)", report.skipped);
+  row(
+    "burst requests by first answer (503: past MAX_QUEUE_DEPTH)",
+    Object.entries(report.burstAnswers)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(", ") || "no burst",
+  );
   const largest = [...memory].sort((a, b) => b.growth - a.growth)[0];
   row(
     "RSS growth from the middle to the end of each process's life (long-lived ones)",

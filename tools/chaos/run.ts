@@ -23,6 +23,8 @@ export interface ChaosReport {
   faults: InjectedFault[];
   recoveries: Recovery[];
   skipped: number;
+  /** How the burst's requests were answered: the 503s are MAX_QUEUE_DEPTH at work. */
+  burstAnswers: Record<string, number>;
   backendCalls: number;
   check: CheckResult;
   timeline: TimelinePoint[];
@@ -93,6 +95,7 @@ export async function runChaos(
       faults: faults.injected,
       recoveries: recoveries(driver.records, faults.injected),
       skipped: driver.skipped,
+      burstAnswers: countStatuses(driver.records.filter((record) => record.burst)),
       backendCalls: stack.upstream.total,
       check,
       timeline: buildTimeline(driver.records, options.durationS),
@@ -103,6 +106,15 @@ export async function runChaos(
   } finally {
     await stack.destroy();
   }
+}
+
+function countStatuses(records: RequestRecord[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const record of records) {
+    const key = record.answer ? String(record.answer.status) : "no answer";
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** A process is judged on memory when it lived a third of the run under load, and at least 20 s. */
