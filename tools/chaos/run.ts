@@ -117,9 +117,13 @@ function countStatuses(records: RequestRecord[]): Record<string, number> {
   return counts;
 }
 
-/** A process is judged on memory when it lived a third of the run under load, and at least 20 s. */
+/**
+ * A process is judged on memory when it lived a minute under load (a third of a short run, and at
+ * least 20 s): from the middle of such a life on, warm-up is over, and faults restart processes
+ * too often in a long run for longer lives to be common.
+ */
 function minLifeMs(durationS: number): number {
-  return Math.max(20_000, (durationS * 1000) / 3);
+  return Math.max(20_000, Math.min(60_000, (durationS * 1000) / 3));
 }
 
 async function runCheck(
