@@ -79,7 +79,7 @@ export const storesSuite: Suite = (target) =>
       expect(left.slice(-50)).toEqual(ids.slice(-50));
     });
 
-    test("idempotency: the first claim wins, later ones see it (same or other hash) until it is released", async () => {
+    test("idempotency: the first claim wins, later ones see it (same or other hash) until its owner releases it", async () => {
       const keys = target().keys();
       const store = new IdempotencyStore({ client: target().client, keys });
       const first = { requestId: "req-1", hash: "a1b2" };
@@ -89,7 +89,10 @@ export const storesSuite: Suite = (target) =>
       expect(await target().admin.ttl(keys.idempotency("order-42"))).toBeGreaterThan(0);
       expect(await store.claim("order-43", { requestId: "req-4", hash: "a1b2" }, 60)).toBeUndefined();
 
-      await store.release("order-42");
+      // Only its owner's release deletes it.
+      expect(await store.releaseIfOwner("order-42", "req-2")).toBe(false);
+      expect(await store.claim("order-42", { requestId: "req-2", hash: "a1b2" }, 60)).toEqual(first);
+      expect(await store.releaseIfOwner("order-42", "req-1")).toBe(true);
       const next = { requestId: "req-5", hash: "ffff" };
       expect(await store.claim("order-42", next, 60)).toBeUndefined();
       expect(await store.claim("order-42", first, 60)).toEqual(next);

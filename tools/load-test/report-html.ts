@@ -18,26 +18,14 @@ export function renderHtmlReport(result: LoadTestResult): string {
     .filter(([cause]) => cause !== "ok")
     .map(([cause, n]) => `<tr><td>${escapeHtml(causeLabels[cause as Cause] ?? cause)}</td><td>${n}</td></tr>`)
     .join("");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-  body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2330; background: #f6f7f9; }
-  h1 { font-size: 20px; margin: 0 0 4px; }
-  .verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
-  .pass { background: #2f8a4c; } .fail { background: #c0392b; }
+  return `${htmlHead(
+    title,
+    `
   .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 16px; margin-top: 16px; }
   .card { background: #fff; border-radius: 6px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
-  .card h2 { font-size: 15px; margin: 0 0 8px; }
   .chart { position: relative; height: 260px; }
-  pre { white-space: pre-wrap; font-size: 12px; margin: 0; }
-  table { border-collapse: collapse; } td { padding: 2px 12px 2px 0; }
-</style>
-</head>
+  table { border-collapse: collapse; } td { padding: 2px 12px 2px 0; }`,
+  )}
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p><span class="verdict ${result.verdict.passed ? "pass" : "fail"}">${result.verdict.passed ? "PASS" : "FAIL"}</span>
@@ -64,7 +52,31 @@ export function writeHtmlReport(path: string, result: LoadTestResult): void {
   writeFileSync(path, renderHtmlReport(result));
 }
 
-function loadChartJs(): string {
+/**
+ * The start of a report page up to its </head>: the CSP that forbids any network access, and the
+ * styles every report shares; `style` adds the page's own rules.
+ */
+export function htmlHead(title: string, style: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2330; background: #f6f7f9; }
+  h1 { font-size: 20px; margin: 0 0 4px; }
+  .verdict { display: inline-block; padding: 2px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
+  .pass { background: #2f8a4c; } .fail { background: #c0392b; }
+  .card h2 { font-size: 15px; margin: 0 0 8px; }
+  pre { white-space: pre-wrap; font-size: 12px; margin: 0; }${style}
+</style>
+</head>`;
+}
+
+/** Chart.js's UMD build as inline script text (also used by the chaos report). */
+export function loadChartJs(): string {
   // The package exports only its ESM/CJS entries; the UMD bundle (one global, no imports) sits beside them.
   const entry = Bun.resolveSync("chart.js", import.meta.dir);
   const source = readFileSync(join(dirname(entry), "chart.umd.min.js"), "utf8");
@@ -72,7 +84,7 @@ function loadChartJs(): string {
   return source.replace(/\/\/# sourceMappingURL=.*$/m, "").replace(/<\/script/gi, "<\\/script");
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

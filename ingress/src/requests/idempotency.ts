@@ -27,6 +27,9 @@ export function requestHash(payloadText: string, timeoutMs: number): string {
  * id of the request that owns it, after checking it was the same request.
  */
 export class IdempotencyKeys {
+  /** Claims being released in the background now. */
+  private releasing = 0;
+
   constructor(
     private readonly store: IdempotencyStore,
     private readonly ttlS: number,
@@ -44,7 +47,39 @@ export class IdempotencyKeys {
     return owner.requestId;
   }
 
-  async release(key: string): Promise<void> {
-    await this.store.release(key);
+  /**
+   * Undoes `id`'s claim on `key`, for a request that was never queued. When Redis cannot be
+   * reached now, it is tried again in the background once the connection is back: the claim's SET
+   * may still run after its connection was lost (a hung Redis runs what it had read when it
+   * resumes), and a claim left behind would make every retry with the key wait for a request that
+   * never ran, for RESULT_TTL_S. Bounded: a few tries, at most `maxReleasing` keys at once.
+   */
+  async releaseClaim(key: string, id: string, signal: AbortSignal): Promise<void> {
+    if (await this.tryRelease(key, id)) return;
+    if (this.releasing >= maxReleasing) return;
+    this.releasing++;
+    void this.releaseWhenBack(key, id, signal).finally(() => this.releasing--);
+  }
+
+  private async releaseWhenBack(key: string, id: string, signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; attempt < releaseAttempts && !signal.aborted; attempt++) {
+      await this.store.waitUntilReady(releaseWaitMs, signal);
+      if (await this.tryRelease(key, id)) return;
+      await Bun.sleep(releaseWaitMs / 10);
+    }
+  }
+
+  private async tryRelease(key: string, id: string): Promise<boolean> {
+    try {
+      await this.store.releaseIfOwner(key, id);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
+
+/** Claims being released in the background at most (beyond it, a claim is left to its TTL). */
+const maxReleasing = 10_000;
+const releaseAttempts = 5;
+const releaseWaitMs = 10_000;

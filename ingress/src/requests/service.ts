@@ -1,10 +1,12 @@
 import {
   isFinal,
   type Logger,
+  neverRan,
   type RequestKind,
   type RequestMessage,
   type RequestQueue,
   type ResultStore,
+  type StoredRecord,
 } from "@rsd/shared";
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
@@ -96,13 +98,11 @@ export class RequestService {
       ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     };
 
-    let claimed = false;
     try {
       if (input.idempotencyKey) {
         const hash = requestHash(input.idempotencyHashInput ?? input.payload, input.timeoutMs);
         const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash);
         if (existing) return await this.followExisting(existing, input.async, message.deadline, now);
-        claimed = true;
       }
       if (message.resultTtlS > 0) {
         await deps.results.markPending(
@@ -113,22 +113,37 @@ export class RequestService {
     } catch (error) {
       if (error instanceof HttpError) throw error;
       this.deps.logger.warn("could not record the request", { requestId: message.id, error });
-      // The request never ran: a retry with the same key must not follow it (see enqueue).
-      if (claimed && input.idempotencyKey)
-        await deps.idempotency.release(input.idempotencyKey).catch(() => {});
+      // The request never ran: a retry with the same key must not follow it. Also when the claim
+      // itself failed: its SET may still run once a hung Redis resumes (see releaseClaim).
+      if (input.idempotencyKey)
+        await deps.idempotency.releaseClaim(input.idempotencyKey, message.id, deps.shutdown);
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     }
 
     if (input.async) {
-      await new Promise<void>((resolve, reject) =>
-        this.enqueue(stream, message, input.idempotencyKey, reject, resolve),
+      const sent = await new Promise<boolean>((resolve, reject) =>
+        this.enqueue({
+          stream,
+          message,
+          idempotencyKey: input.idempotencyKey,
+          onRefused: reject,
+          onSent: () => resolve(true),
+          onUnknown: () => resolve(false),
+        }),
       );
-      return { kind: "accepted", id: message.id };
+      // Maybe queued, maybe not: not a 503 that invites a second copy; 504 with the id to poll.
+      return sent ? { kind: "accepted", id: message.id } : { kind: "timeout", id: message.id };
     }
     // Wait first, then enqueue: the wait is bounded by the deadline sweep even if Redis hangs, and
-    // a failed enqueue ends the wait at once with 503.
+    // an enqueue that certainly failed ends the wait at once with 503. One whose outcome is unknown
+    // keeps waiting: it may yet be answered, or it ends in 504 at the deadline.
     const wait = deps.pending.wait(message.id, message.deadline);
-    this.enqueue(stream, message, input.idempotencyKey, () => deps.pending.unavailable(message.id));
+    this.enqueue({
+      stream,
+      message,
+      idempotencyKey: input.idempotencyKey,
+      onRefused: () => deps.pending.unavailable(message.id),
+    });
     const outcome = await wait;
     if (outcome.kind === "reply")
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
@@ -147,25 +162,40 @@ export class RequestService {
     return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };
   }
 
-  /** Puts `message` on `stream`; on failure the idempotency claim is undone before `onFailure` hears it. */
-  private enqueue(
-    stream: string,
-    message: RequestMessage,
-    idempotencyKey: string | undefined,
-    onFailure: (error: UnavailableError) => void,
-    onSent?: () => void,
-  ): void {
+  /**
+   * Puts `message` on `stream`. A failure that certainly left nothing on the stream (never sent,
+   * or refused by Redis) undoes the idempotency claim before `onRefused` hears it. A connection
+   * lost after the XADD left is different: Redis may still run it (a paused server executes what
+   * it had read when it resumes), so the claim stays and `onUnknown` hears it; answering that
+   * with 503 would invite the client to send a second copy.
+   */
+  private enqueue(options: {
+    stream: string;
+    message: RequestMessage;
+    idempotencyKey: string | undefined;
+    onRefused: (error: UnavailableError) => void;
+    onSent?: () => void;
+    onUnknown?: () => void;
+  }): void {
+    const { message, idempotencyKey, onRefused } = options;
     const failed = (error: unknown) => {
+      if (!neverRan(error)) {
+        this.deps.logger.warn("enqueue outcome unknown: Redis went away after the request was sent", {
+          requestId: message.id,
+          error,
+        });
+        options.onUnknown?.();
+        return;
+      }
       this.deps.logger.debug("enqueue failed", { requestId: message.id, error });
       const unavailable = new UnavailableError("Redis is unavailable; retry later", 1);
-      if (!idempotencyKey) return onFailure(unavailable);
+      if (!idempotencyKey) return onRefused(unavailable);
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
       void this.deps.idempotency
-        .release(idempotencyKey)
-        .catch(() => {})
-        .then(() => onFailure(unavailable));
+        .releaseClaim(idempotencyKey, message.id, this.deps.shutdown)
+        .then(() => onRefused(unavailable));
     };
-    this.deps.queue.enqueue(stream, message, failed, onSent);
+    this.deps.queue.enqueue(options.stream, message, failed, options.onSent);
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */
@@ -175,12 +205,37 @@ export class RequestService {
     deadline: number,
     startedAt: number,
   ): Promise<RequestOutcome> {
-    const record = await this.deps.results.read(id);
+    const record = await this.ownerRecord(id);
     if (isFinal(record)) return { kind: "answered", reply: record, totalMs: Date.now() - startedAt };
     if (async) return { kind: "accepted", id };
-    const until = Math.min(deadline, record?.status === "pending" ? record.deadline : deadline);
+    const until = Math.min(deadline, record.status === "pending" ? record.deadline : deadline);
     const reply = await waitForFinal(this.deps.results, id, until, this.deps.shutdown);
     if (reply) return { kind: "answered", reply, totalMs: Date.now() - startedAt };
     return { kind: this.deps.shutdown.aborted ? "shutdown" : "timeout", id };
   }
+
+  /**
+   * The stored record of the request that holds a key. Its owner stores it right after claiming
+   * the key, so a missing one gets a moment to appear. One that never does belongs to a request
+   * that was never recorded: a claim a hung Redis stored after its ingress had given up on it,
+   * until that ingress removes it. Following it would wait for an answer that cannot come (and
+   * accept an async duplicate under an id nobody will answer), so the duplicate is refused: it was
+   * not queued, and its retry finds the key free.
+   */
+  private async ownerRecord(id: string): Promise<StoredRecord> {
+    const giveUpAt = Date.now() + ownerRecordGraceMs;
+    for (;;) {
+      const record = await this.deps.results.read(id);
+      if (record) return record;
+      if (Date.now() >= giveUpAt || this.deps.shutdown.aborted)
+        throw new UnavailableError(
+          "the request holding this Idempotency-Key was not recorded; retry later",
+          1,
+        );
+      await Bun.sleep(50);
+    }
+  }
 }
+
+/** How long a duplicate waits for the stored record of the request holding its key. */
+const ownerRecordGraceMs = 1_000;

@@ -33,7 +33,22 @@ export class IdempotencyStore {
     }
   }
 
-  async release(key: string): Promise<void> {
-    await this.client.del([this.keys.idempotency(key)]);
+  /**
+   * Deletes the key only while it still names `requestId`. Read, then delete: the value changes
+   * only when its owner deletes it or it expires (RESULT_TTL_S), so another request's claim is
+   * removed only if the key expired and was claimed again in between. (The ingress's ACL user has
+   * no EVAL for a compare-and-delete script.)
+   */
+  async releaseIfOwner(key: string, requestId: string): Promise<boolean> {
+    const redisKey = this.keys.idempotency(key);
+    const value = await this.client.get(redisKey);
+    if (value === null || value.split(" ")[0] !== requestId) return false;
+    await this.client.del([redisKey]);
+    return true;
+  }
+
+  /** Resolves true once the connection is up again, false when `timeoutMs` passes or `signal` aborts. */
+  waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.client.waitUntilReady(timeoutMs, signal);
   }
 }

@@ -3,6 +3,7 @@ import { Cluster } from "ioredis";
 import { redactUrl } from "../../config-parse.ts";
 import type { Logger } from "../../logger.ts";
 import { type Command, type Connection, reconnectDelay } from "./connection.ts";
+import { NotSentError } from "./replies.ts";
 
 export interface ClusterConnectionOptions {
   /** Credentials and TLS come from this URL; its host is ignored for the seed nodes. */
@@ -82,6 +83,8 @@ export class ClusterConnection implements Connection {
   }
 
   send(command: string, args: string[]): Promise<unknown> {
+    // As on one Redis (native-connection.ts): a command refused while down is known not to have run.
+    if (!this.ready) return Promise.reject(new NotSentError());
     return this.redis.call(command, ...args);
   }
 

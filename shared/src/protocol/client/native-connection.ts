@@ -5,7 +5,7 @@ import { RedisClient as BunRedisClient } from "bun";
 import { redactUrl } from "../../config-parse.ts";
 import type { Logger } from "../../logger.ts";
 import { type Command, type Connection, reconnectDelay } from "./connection.ts";
-import { isErrorReply } from "./replies.ts";
+import { isErrorReply, NotSentError } from "./replies.ts";
 
 export interface NativeConnectionOptions {
   url: string;
@@ -71,6 +71,8 @@ export class NativeConnection implements Connection {
   }
 
   send(command: string, args: string[]): Promise<unknown> {
+    // Refused here, not by Bun's client, so the caller can tell "never sent" from "outcome unknown".
+    if (!this.connected) return Promise.reject(new NotSentError());
     return this.client.send(command, args);
   }
 

@@ -45,6 +45,27 @@ export function isErrorReply(error: unknown): boolean {
   );
 }
 
+/**
+ * A command the client refused to send because its connection was down (no offline queue): Redis
+ * never saw it. Unlike a connection lost after sending, whose command Redis may still run (a
+ * paused server executes what it had read once it resumes, even for a client that left).
+ */
+export class NotSentError extends Error {
+  override name = "NotSentError";
+  constructor() {
+    super("not sent: the Redis connection is down");
+  }
+}
+
+/**
+ * Whether a failed command certainly did not run: it was never sent, or Redis refused it with an
+ * error reply. Any other failure (a connection lost or closed by the watchdog while the command
+ * was in flight) leaves its outcome unknown.
+ */
+export function neverRan(error: unknown): boolean {
+  return error instanceof NotSentError || isErrorReply(error);
+}
+
 /** Redis error replies are matched by their code prefix (e.g. NOGROUP, BUSYGROUP). */
 export function isRedisError(error: unknown, code: string): boolean {
   return error instanceof Error && error.message.startsWith(code);
