@@ -31,6 +31,8 @@ import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
 import { RedisMemory } from "./shedding/redis-memory.ts";
+import { TenantRequestMetrics } from "./tenants/tenant-metrics.ts";
+import { TenantResolver } from "./tenants/tenant-resolver.ts";
 
 /** A reply stream outlives a vanished ingress by this long, then Redis drops it. */
 const replyStreamTtlS = 300;
@@ -61,6 +63,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   });
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
+  const tenants = new TenantResolver(config);
+  const tenantMetrics = new TenantRequestMetrics(registry, config.tenantMetricsMax);
   const pending = new PendingReplies();
   const replyStream = keys.replies(ingressId);
   const channel = (client: typeof redis) =>
@@ -141,6 +145,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     budget,
     idempotency,
     logger,
+    tenants,
+    tenantMetrics,
     maxBodyBytes: config.maxBodyBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     defaultTimeoutMs: config.requestTimeoutMs,
@@ -163,7 +169,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     : undefined;
   // Every client route is registered on protectedRoutes, so each one checks the API key itself.
   const clientRoutes = protectedRoutes(config.apiKeyHashes)
-    .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs }))
+    .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs, tenants, tenantMetrics }))
     .use(fleetController(new FleetRegistry({ client: redis, keys })))
     .use(
       forwardController({
@@ -172,6 +178,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         connections,
         budget,
         apiKeysRequired: config.apiKeyHashes.length > 0,
+        tenants,
+        tenantMetrics,
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         defaultTimeoutMs: config.requestTimeoutMs,

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { readApiKeyHashes } from "./api-keys.ts";
+import { readApiKeys } from "./api-keys.ts";
 import {
   type Env,
   readEnum,
@@ -40,6 +40,10 @@ export interface IngressConfig extends CommonConfig {
   shutdownGraceMs: number;
   /** SHA-256 digests of the accepted API keys; empty = no client authentication. */
   apiKeyHashes: Buffer[];
+  /** The tenant each of apiKeyHashes names (same index); `default` for a plain key. */
+  apiKeyTenants: string[];
+  /** Tenants with their own rsd_tenant_* series; the rest are counted as `other`. */
+  tenantMetricsMax: number;
   /** Serve /healthz, /readyz, /metrics on this port instead of PORT (undefined = on PORT). */
   metricsPort: number | undefined;
   /** Seconds an idle client connection is kept open. */
@@ -102,6 +106,7 @@ function readCommon(env: Env, defaultPort: number): CommonConfig {
 export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const common = readCommon(env, 3000);
   const maxBodyBytes = readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB);
+  const apiKeys = readApiKeys(env);
   return {
     ...common,
     requestTimeoutMs: readInt(
@@ -117,7 +122,9 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     // Not in the contract's list for the ingress, but the same meaning as for the proxy: how long
     // a terminating ingress waits for in-flight replies before answering the rest 503.
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
-    apiKeyHashes: readApiKeyHashes(env),
+    apiKeyHashes: apiKeys.map((key) => key.hash),
+    apiKeyTenants: apiKeys.map((key) => key.tenant),
+    tenantMetricsMax: readInt(env, "TENANT_METRICS_MAX", 20, 1, 1000),
     metricsPort: env.METRICS_PORT?.trim() ? readInt(env, "METRICS_PORT", 0, 1, 65535) : undefined,
     idleTimeoutS: readInt(env, "IDLE_TIMEOUT_S", 30, 1, 255),
     maxRedisMemoryPercent: readInt(env, "MAX_REDIS_MEMORY_PERCENT", 80, 1, 100),

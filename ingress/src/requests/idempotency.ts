@@ -37,14 +37,14 @@ export class IdempotencyKeys {
   }
 
   /** The existing request id, or undefined when `id` now owns the key. */
-  async claim(key: string, id: string, hash: string): Promise<string | undefined> {
-    const owner = await this.store.claim(key, { requestId: id, hash }, this.ttlS);
+  async claim(key: string, id: string, hash: string, tenant?: string): Promise<string | undefined> {
+    const owner = await this.store.claim(key, { requestId: id, hash }, this.ttlS, tenant);
     if (owner === undefined) return undefined;
     if (owner.hash !== hash) throw new IdempotencyConflictError();
     return owner.requestId;
   }
 
-  async release(key: string): Promise<void> {
-    await this.store.release(key);
+  async release(key: string, tenant?: string): Promise<void> {
+    await this.store.release(key, tenant);
   }
 }

@@ -29,6 +29,10 @@ export interface SubmitInput {
    */
   idempotencyHashInput?: string;
   traceparent?: string;
+  /** Whose request it is (tenants/tenant-resolver.ts); undefined = `default`. */
+  tenant?: string | undefined;
+  /** RFC 9218 urgency from the `Priority` header, 0 (first) … 7 (tenants/priority.ts). */
+  urgency?: number;
 }
 
 export interface RequestServiceDeps {
@@ -94,20 +98,30 @@ export class RequestService {
       attempt: 1,
       resultTtlS: input.async || input.idempotencyKey ? deps.resultTtlS : 0,
       ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+      tenant: input.tenant,
     };
+    const tenant = input.tenant;
 
     let claimed = false;
     try {
       if (input.idempotencyKey) {
         const hash = requestHash(input.idempotencyHashInput ?? input.payload, input.timeoutMs);
-        const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash);
-        if (existing) return await this.followExisting(existing, input.async, message.deadline, now);
+        const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash, tenant);
+        if (existing)
+          return await this.followExisting({
+            id: existing,
+            async: input.async,
+            deadline: message.deadline,
+            startedAt: now,
+            tenant,
+          });
         claimed = true;
       }
       if (message.resultTtlS > 0) {
         await deps.results.markPending(
           { id: message.id, status: "pending", deadline: message.deadline, enqueuedAt: now },
           deps.resultTtlS,
+          tenant,
         );
       }
     } catch (error) {
@@ -115,7 +129,7 @@ export class RequestService {
       this.deps.logger.warn("could not record the request", { requestId: message.id, error });
       // The request never ran: a retry with the same key must not follow it (see enqueue).
       if (claimed && input.idempotencyKey)
-        await deps.idempotency.release(input.idempotencyKey).catch(() => {});
+        await deps.idempotency.release(input.idempotencyKey, tenant).catch(() => {});
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     }
 
@@ -136,9 +150,9 @@ export class RequestService {
     return { kind: outcome.kind, id: message.id };
   }
 
-  /** GET /api/requests/:id — the stored outcome, or undefined when unknown or expired. */
-  async status(id: string): Promise<RequestOutcome | undefined> {
-    const record = await this.deps.results.read(id).catch((error: unknown) => {
+  /** GET /api/requests/:id — `tenant`'s stored outcome, or undefined when unknown, expired or another's. */
+  async status(id: string, tenant?: string): Promise<RequestOutcome | undefined> {
+    const record = await this.deps.results.read(id, tenant).catch((error: unknown) => {
       this.deps.logger.warn("reading a stored result failed", { requestId: id, error });
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     });
@@ -161,7 +175,7 @@ export class RequestService {
       if (!idempotencyKey) return onFailure(unavailable);
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
       void this.deps.idempotency
-        .release(idempotencyKey)
+        .release(idempotencyKey, message.tenant)
         .catch(() => {})
         .then(() => onFailure(unavailable));
     };
@@ -169,17 +183,25 @@ export class RequestService {
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */
-  private async followExisting(
-    id: string,
-    async: boolean,
-    deadline: number,
-    startedAt: number,
-  ): Promise<RequestOutcome> {
-    const record = await this.deps.results.read(id);
+  private async followExisting(first: {
+    id: string;
+    async: boolean;
+    deadline: number;
+    startedAt: number;
+    tenant: string | undefined;
+  }): Promise<RequestOutcome> {
+    const { id, async, deadline, startedAt, tenant } = first;
+    const record = await this.deps.results.read(id, tenant);
     if (isFinal(record)) return { kind: "answered", reply: record, totalMs: Date.now() - startedAt };
     if (async) return { kind: "accepted", id };
     const until = Math.min(deadline, record?.status === "pending" ? record.deadline : deadline);
-    const reply = await waitForFinal(this.deps.results, id, until, this.deps.shutdown);
+    const reply = await waitForFinal({
+      results: this.deps.results,
+      id,
+      tenant,
+      deadline: until,
+      signal: this.deps.shutdown,
+    });
     if (reply) return { kind: "answered", reply, totalMs: Date.now() - startedAt };
     return { kind: this.deps.shutdown.aborted ? "shutdown" : "timeout", id };
   }

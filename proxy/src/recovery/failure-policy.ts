@@ -121,6 +121,7 @@ export class FailurePolicy {
         error: reason,
         failedAt: Date.now(),
         payload: message.payload,
+        ...(message.tenant !== undefined ? { tenant: message.tenant } : {}),
       },
     );
   }

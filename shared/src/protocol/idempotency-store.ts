@@ -20,9 +20,17 @@ export class IdempotencyStore {
     this.keys = options.keys;
   }
 
-  /** Undefined when `owner` now holds the key; otherwise the one that held it already. */
-  async claim(key: string, owner: IdempotencyOwner, ttlS: number): Promise<IdempotencyOwner | undefined> {
-    const redisKey = this.keys.idempotency(key);
+  /**
+   * Undefined when `owner` now holds the key; otherwise the one that held it already. Keys are
+   * per `tenant` (undefined = `default`): another tenant's identical key is another key.
+   */
+  async claim(
+    key: string,
+    owner: IdempotencyOwner,
+    ttlS: number,
+    tenant?: string,
+  ): Promise<IdempotencyOwner | undefined> {
+    const redisKey = this.keys.idempotency(key, tenant);
     for (;;) {
       const value = `${owner.requestId} ${owner.hash}`;
       if (await this.client.set(redisKey, value, { ttlS, onlyIfAbsent: true })) return undefined;
@@ -33,7 +41,7 @@ export class IdempotencyStore {
     }
   }
 
-  async release(key: string): Promise<void> {
-    await this.client.del([this.keys.idempotency(key)]);
+  async release(key: string, tenant?: string): Promise<void> {
+    await this.client.del([this.keys.idempotency(key, tenant)]);
   }
 }

@@ -26,3 +26,4 @@ export * from "./reply-channel.ts";
 export * from "./request-queue.ts";
 export * from "./result-store.ts";
 export { type LuaScript, scripts } from "./scripts/index.ts";
+export * from "./tenant.ts";

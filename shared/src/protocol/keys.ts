@@ -1,4 +1,5 @@
 import calculateSlot from "cluster-key-slot";
+import { scopedTenant } from "./tenant.ts";
 
 const slotCount = 16_384;
 
@@ -53,9 +54,16 @@ export class StreamKeys {
     return `${this.prefix}:replies:${ingressId}`;
   }
 
-  /** Stored outcome of an async or idempotent request. */
-  result(requestId: string): string {
-    return `${this.prefix}:result:${requestId}`;
+  /**
+   * Stored outcome of an async or idempotent request. Another tenant's result lives under another
+   * name (`tresult:<tenant>:<id>`), so knowing the id is not enough to read it; `default` keeps
+   * the name it had before tenants. Tenant names have no `:`, so no two (tenant, id) pairs meet.
+   */
+  result(requestId: string, tenant?: string): string {
+    const scoped = scopedTenant(tenant);
+    return scoped === undefined
+      ? `${this.prefix}:result:${requestId}`
+      : `${this.prefix}:tresult:${scoped}:${requestId}`;
   }
 
   /** A result too large for the reply stream, until its ingress reads it (see inlineResultLimit). */
@@ -63,8 +71,13 @@ export class StreamKeys {
     return `${this.prefix}:body:${requestId}`;
   }
 
-  /** Idempotency key → request id and request hash. */
-  idempotency(key: string): string {
-    return `${this.prefix}:idem:${key}`;
+  /**
+   * Idempotency key → request id and request hash, per tenant (`tidem:<tenant>:<key>`; `default`
+   * keeps `idem:<key>`): two tenants using the same key never meet. A key may contain `:`, a
+   * tenant name may not, so the tenant always ends at the first `:` after `tidem:`.
+   */
+  idempotency(key: string, tenant?: string): string {
+    const scoped = scopedTenant(tenant);
+    return scoped === undefined ? `${this.prefix}:idem:${key}` : `${this.prefix}:tidem:${scoped}:${key}`;
   }
 }

@@ -19,6 +19,8 @@ export interface DeadLetter {
   failedAt: number;
   /** The request's payload, so an operator can see it and replay it. */
   payload?: string;
+  /** The tenant that sent it; absent for `default` and for an entry that could not be decoded. */
+  tenant?: string;
 }
 
 export function encodeDeadLetter(letter: DeadLetter): string[] {
@@ -28,6 +30,7 @@ export function encodeDeadLetter(letter: DeadLetter): string[] {
   if (letter.attempts !== undefined) fields.push("attempts", String(letter.attempts));
   fields.push("error", letter.error, "failedAt", String(letter.failedAt));
   if (letter.payload !== undefined) fields.push("payload", letter.payload);
+  if (letter.tenant !== undefined) fields.push("tenant", letter.tenant);
   return fields;
 }
 
@@ -44,5 +47,7 @@ export function decodeDeadLetter(fields: readonly string[]): DeadLetter {
   if (attempts !== undefined) letter.attempts = Number(attempts);
   const payload = map.get("payload");
   if (payload !== undefined) letter.payload = payload;
+  const tenant = map.get("tenant");
+  if (tenant !== undefined) letter.tenant = tenant;
   return letter;
 }
