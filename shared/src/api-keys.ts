@@ -15,14 +15,15 @@ export interface ApiKey {
 }
 
 /**
- * An `API_KEYS` entry: `tenant:key` when what comes before the first `:` is a tenant name and the
- * rest a whole key; otherwise the entry is a plain key of tenant `default`, as before tenants.
+ * An `API_KEYS` entry: `tenant:key` when what comes before the first `:` is a tenant name (then
+ * the rest must be a whole key: a short one is an error, never silently a `default` key);
+ * otherwise a plain key of tenant `default`, as before tenants.
  */
 function inlineKey(entry: string): ApiKey | undefined {
   const colon = entry.indexOf(":");
   const tenant = colon > 0 ? entry.slice(0, colon) : "";
-  if (isTenantName(tenant) && entry.length - colon - 1 >= 16)
-    return { hash: hashApiKey(entry.slice(colon + 1)), tenant };
+  if (isTenantName(tenant))
+    return entry.length - colon - 1 >= 16 ? { hash: hashApiKey(entry.slice(colon + 1)), tenant } : undefined;
   return entry.length >= 16 ? { hash: hashApiKey(entry), tenant: defaultTenant } : undefined;
 }
 

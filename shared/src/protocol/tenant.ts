@@ -19,7 +19,12 @@ export function isTenantName(name: string): boolean {
   return tenantPattern.test(name) && name !== otherTenants;
 }
 
-/** The tenant's part of a key name: undefined for `default`, whose keys keep their names from before tenants. */
+/**
+ * The tenant's part of a key name: undefined for `default`, whose keys keep their names from
+ * before tenants. Anything that is no tenant name is refused here, the last guard before a key.
+ */
 export function scopedTenant(tenant: string | undefined): string | undefined {
-  return tenant === undefined || tenant === defaultTenant ? undefined : tenant;
+  if (tenant === undefined || tenant === defaultTenant) return undefined;
+  if (!isTenantName(tenant)) throw new Error(`not a tenant name: ${JSON.stringify(tenant.slice(0, 40))}`);
+  return tenant;
 }
