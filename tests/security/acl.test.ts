@@ -283,6 +283,13 @@ describe("each service end to end with its own Redis user", () => {
         ["SET", "rsd:idem:k1", "x", "EX", "60", "NX"],
         ["GET", "rsd:idem:k1"],
         ["DEL", "rsd:idem:k1"],
+        // A tenant's own results and idempotency claims.
+        ["SET", "rsd:tresult:acme:r1", "x", "EX", "60"],
+        ["GET", "rsd:tresult:acme:r1"],
+        ["DEL", "rsd:tresult:acme:r1"],
+        ["SET", "rsd:tidem:acme:k1", "x", "EX", "60", "NX"],
+        ["GET", "rsd:tidem:acme:k1"],
+        ["DEL", "rsd:tidem:acme:k1"],
         // A result too large for the reply stream.
         ["GET", "rsd:body:r1"],
         ["DEL", "rsd:body:r1"],
@@ -335,6 +342,7 @@ describe("each service end to end with its own Redis user", () => {
         ["MULTI"],
         ["EXEC"],
         ["SET", "rsd:result:r1", "x", "EX", "60"],
+        ["SET", "rsd:tresult:acme:r1", "x", "EX", "60"],
         ["SET", "rsd:body:r1", "x", "PX", "60000"],
         ["HSET", "rsd:fleet", "p1", "{}"],
         ["HDEL", "rsd:fleet", "p1"],
