@@ -10,6 +10,12 @@ import {
   readString,
   readUrl,
 } from "./config-parse.ts";
+import {
+  type IngressTenantConfig,
+  type ProxyTenantConfig,
+  readIngressTenantConfig,
+  readProxyTenantConfig,
+} from "./tenant-config.ts";
 
 /** The configuration contract (docs/contract.md, "Environment variables"), parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -32,7 +38,7 @@ export interface CommonConfig {
   maxTimeoutMs: number;
 }
 
-export interface IngressConfig extends CommonConfig {
+export interface IngressConfig extends CommonConfig, IngressTenantConfig {
   requestTimeoutMs: number;
   maxQueueDepth: number;
   maxBodyBytes: number;
@@ -56,7 +62,7 @@ export interface IngressConfig extends CommonConfig {
   maxRedisMemoryPercent: number;
 }
 
-export interface ProxyConfig extends CommonConfig {
+export interface ProxyConfig extends CommonConfig, ProxyTenantConfig {
   terminals: number;
   handler: HandlerName;
   processingMs: number;
@@ -109,6 +115,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const apiKeys = readApiKeys(env);
   return {
     ...common,
+    ...readIngressTenantConfig(env),
     requestTimeoutMs: readInt(
       env,
       "REQUEST_TIMEOUT_MS",
@@ -145,6 +152,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
   return {
     ...common,
+    ...readProxyTenantConfig(env),
     terminals: readInt(env, "TERMINALS", 5, 1, 1024),
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),
