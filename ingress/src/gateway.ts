@@ -6,6 +6,7 @@ import {
   healthPlugin,
   IdempotencyStore,
   type IngressConfig,
+  LaneQueue,
   type Logger,
   PeriodicTask,
   RedisRequestQueue,
@@ -31,6 +32,7 @@ import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
 import { RedisMemory } from "./shedding/redis-memory.ts";
+import { LaneRouter } from "./tenants/lane-router.ts";
 import { TenantRequestMetrics } from "./tenants/tenant-metrics.ts";
 import { TenantResolver } from "./tenants/tenant-resolver.ts";
 
@@ -88,6 +90,16 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       ? { watcher: memory, maxPercent: config.maxRedisMemoryPercent }
       : undefined,
   );
+  // TENANT_LANES: lane enqueues go over the per-request connection, the quota poll over `redis`.
+  const lanes = config.tenantLanes
+    ? new LaneRouter({
+        lanes: new LaneQueue({ client: streams, keys }),
+        keys,
+        tenantMaxQueueDepth: config.tenantMaxQueueDepth,
+        maxQueueDepth: config.maxQueueDepth,
+      })
+    : undefined;
+  const laneCounts = new LaneQueue({ client: redis, keys });
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -114,6 +126,9 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     // Twice a second: memory grows with what is accepted, and shedding must see it before Redis
     // refuses the writes of requests already in flight.
     new PeriodicTask("redis memory", 500, () => whenConnected(() => memory.refresh()), logger),
+    ...(lanes?.polling
+      ? [new PeriodicTask("lane counts", 100, () => whenConnected(() => lanes.refresh(laneCounts)), logger)]
+      : []),
   ];
   // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
   redis.onReady(() => void tasks[0]?.runNow());
@@ -130,6 +145,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     logger,
     resultTtlS: config.resultTtlS,
     shutdown: shutdown.signal,
+    lanes,
   });
 
   const connections = new ConnectionTimeouts(config.idleTimeoutS);

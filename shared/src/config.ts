@@ -48,8 +48,6 @@ export interface IngressConfig extends CommonConfig, IngressTenantConfig {
   apiKeyHashes: Buffer[];
   /** The tenant each of apiKeyHashes names (same index); `default` for a plain key. */
   apiKeyTenants: string[];
-  /** Tenants with their own rsd_tenant_* series; the rest are counted as `other`. */
-  tenantMetricsMax: number;
   /** Serve /healthz, /readyz, /metrics on this port instead of PORT (undefined = on PORT). */
   metricsPort: number | undefined;
   /** Seconds an idle client connection is kept open. */
@@ -131,7 +129,6 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
     apiKeyHashes: apiKeys.map((key) => key.hash),
     apiKeyTenants: apiKeys.map((key) => key.tenant),
-    tenantMetricsMax: readInt(env, "TENANT_METRICS_MAX", 20, 1, 1000),
     metricsPort: env.METRICS_PORT?.trim() ? readInt(env, "METRICS_PORT", 0, 1, 65535) : undefined,
     idleTimeoutS: readInt(env, "IDLE_TIMEOUT_S", 30, 1, 255),
     maxRedisMemoryPercent: readInt(env, "MAX_REDIS_MEMORY_PERCENT", 80, 1, 100),

@@ -7,6 +7,8 @@ const INT_MAX = Number.MAX_SAFE_INTEGER;
 export interface LaneConfig {
   /** TENANT_LANES=on: per-(tenant, urgency) lanes and fair dispatch; both services must agree. */
   tenantLanes: boolean;
+  /** Tenants with their own rsd_tenant_* series; the rest are counted as `other`. */
+  tenantMetricsMax: number;
 }
 
 export interface IngressTenantConfig extends LaneConfig {
@@ -24,7 +26,10 @@ export interface ProxyTenantConfig extends LaneConfig {
 }
 
 function readLanes(env: Env): LaneConfig {
-  return { tenantLanes: readEnum(env, "TENANT_LANES", "off", ["on", "off"] as const) === "on" };
+  return {
+    tenantLanes: readEnum(env, "TENANT_LANES", "off", ["on", "off"] as const) === "on",
+    tenantMetricsMax: readInt(env, "TENANT_METRICS_MAX", 20, 1, 1000),
+  };
 }
 
 /** `acme=3,globex=1`: tenant names and integer weights 1…1000, each tenant once. */

@@ -10,6 +10,7 @@ import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
+import type { LaneRouter } from "../tenants/lane-router.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
 import type { RequestOutcome } from "./outcome.ts";
 import { waitForFinal } from "./results.ts";
@@ -48,6 +49,8 @@ export interface RequestServiceDeps {
   resultTtlS: number;
   /** Aborted when the ingress shuts down: duplicate waits stop polling. */
   shutdown: AbortSignal;
+  /** TENANT_LANES: lanes per (tenant, urgency) and the tenant quotas; undefined when off. */
+  lanes?: LaneRouter | undefined;
 }
 
 /**
@@ -77,6 +80,13 @@ export class RequestService {
         deps.shedder.retryAfterS,
       );
     }
+    if (deps.lanes) {
+      const refusal = deps.lanes.refusal(input.tenant, now);
+      if (refusal) {
+        deps.metrics.shed.inc({ reason: "depth" });
+        throw refusal;
+      }
+    }
     if (!deps.queue.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream(now);
     if (stream === undefined) {
@@ -101,6 +111,7 @@ export class RequestService {
       tenant: input.tenant,
     };
     const tenant = input.tenant;
+    const urgency = input.urgency ?? 3;
 
     let claimed = false;
     try {
@@ -135,14 +146,27 @@ export class RequestService {
 
     if (input.async) {
       await new Promise<void>((resolve, reject) =>
-        this.enqueue(stream, message, input.idempotencyKey, reject, resolve),
+        this.enqueue({
+          stream,
+          message,
+          urgency,
+          idempotencyKey: input.idempotencyKey,
+          onFailure: reject,
+          onSent: resolve,
+        }),
       );
       return { kind: "accepted", id: message.id };
     }
     // Wait first, then enqueue: the wait is bounded by the deadline sweep even if Redis hangs, and
     // a failed enqueue ends the wait at once with 503.
     const wait = deps.pending.wait(message.id, message.deadline);
-    this.enqueue(stream, message, input.idempotencyKey, () => deps.pending.unavailable(message.id));
+    this.enqueue({
+      stream,
+      message,
+      urgency,
+      idempotencyKey: input.idempotencyKey,
+      onFailure: () => deps.pending.unavailable(message.id),
+    });
     const outcome = await wait;
     if (outcome.kind === "reply")
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
@@ -161,14 +185,19 @@ export class RequestService {
     return Date.now() > record.deadline ? { kind: "timeout", id } : { kind: "pending", id };
   }
 
-  /** Puts `message` on `stream`; on failure the idempotency claim is undone before `onFailure` hears it. */
-  private enqueue(
-    stream: string,
-    message: RequestMessage,
-    idempotencyKey: string | undefined,
-    onFailure: (error: UnavailableError) => void,
-    onSent?: () => void,
-  ): void {
+  /**
+   * Puts `message` on `stream` (TENANT_LANES: on its lane of that shard); on failure the
+   * idempotency claim is undone before `onFailure` hears it.
+   */
+  private enqueue(put: {
+    stream: string;
+    message: RequestMessage;
+    urgency: number;
+    idempotencyKey: string | undefined;
+    onFailure: (error: UnavailableError) => void;
+    onSent?: () => void;
+  }): void {
+    const { stream, message, idempotencyKey, onFailure, onSent } = put;
     const failed = (error: unknown) => {
       this.deps.logger.debug("enqueue failed", { requestId: message.id, error });
       const unavailable = new UnavailableError("Redis is unavailable; retry later", 1);
@@ -179,7 +208,9 @@ export class RequestService {
         .catch(() => {})
         .then(() => onFailure(unavailable));
     };
-    this.deps.queue.enqueue(stream, message, failed, onSent);
+    const toLane = this.deps.lanes?.enqueue(stream, message, put.urgency);
+    if (toLane) void toLane.then(onSent, failed);
+    else this.deps.queue.enqueue(stream, message, failed, onSent);
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */
