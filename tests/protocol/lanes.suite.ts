@@ -31,6 +31,9 @@ export const lanesSuite: Suite = (target) =>
           { tenant: "acme", waiting: 6, inflight: 6 },
           { tenant: "globex", waiting: 10, inflight: 2 },
         ]);
+        // The script-free counts (ingress quotas, gauges) agree with the script's.
+        const byTenant = (a: { tenant: string }, b: { tenant: string }) => a.tenant.localeCompare(b.tenant);
+        expect((await lanes.counts(shard)).sort(byTenant)).toEqual(first.counts);
         // Every entry lives on its own tenant's lane, in this shard's slot.
         for (const [stream, , fields] of first.entries)
           expect(stream).toBe(keys.lane(shard, decodeRequest(fields).tenant, 3));

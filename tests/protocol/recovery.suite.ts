@@ -93,7 +93,6 @@ export const recoverySuite: Suite = (target) =>
       const lanes = new LaneQueue({ client: target().client, keys });
       const useEveryScript = async (round: string) => {
         for (const [shard, stream] of keys.requestStreams.entries()) {
-          await lanes.enqueue(shard, request(`${round}-lane-${shard}`, { tenant: "acme" }), 1);
           await lanes.dispatch(shard, "pod-a", 0);
           const message: RequestMessage = request(`${round}-${stream}`);
           const [held] = await deliver(queue, { stream, messages: [message] });

@@ -63,12 +63,12 @@ export class LaneRouter {
     return this.options.lanes.enqueue(shard, message, urgency);
   }
 
-  /** Reads every shard's per-tenant counts (the dispatch script with n = 0), over `counter`'s connection. */
+  /** Reads every shard's per-tenant counts, over `counter`'s connection. */
   async refresh(counter: LaneQueue): Promise<void> {
     const waiting = new Map<string, number>();
     let total = 0;
     for (let shard = 0; shard < this.options.keys.shards; shard++) {
-      for (const counts of (await counter.dispatch(shard, "", 0)).counts) {
+      for (const counts of await counter.counts(shard)) {
         waiting.set(counts.tenant, (waiting.get(counts.tenant) ?? 0) + counts.waiting);
         total += counts.waiting;
       }

@@ -4,7 +4,7 @@ import { Gauge, type Registry } from "prom-client";
 /**
  * rsd_tenant_queue_depth{tenant} and rsd_tenant_terminals_busy{tenant}: requests waiting in a
  * tenant's lanes and terminals busy with them, fleet-wide (every pod exports the same values,
- * like rsd_stream_*), read with the dispatch script's counts (n = 0). Bounded: the
+ * like rsd_stream_*), read lane by lane (LaneQueue.counts). Bounded: the
  * TENANT_METRICS_MAX tenants with the most work keep their own series, the rest are summed as
  * `other`; a tenant with nothing waiting or running has no series.
  */
@@ -34,7 +34,7 @@ export class TenantGauges {
   async refresh(): Promise<void> {
     const totals = new Map<string, TenantLaneCounts>();
     for (let shard = 0; shard < this.lanes.keys.shards; shard++) {
-      for (const counts of (await this.lanes.dispatch(shard, "", 0)).counts) {
+      for (const counts of await this.lanes.counts(shard)) {
         const total = totals.get(counts.tenant) ?? { tenant: counts.tenant, waiting: 0, inflight: 0 };
         total.waiting += counts.waiting;
         total.inflight += counts.inflight;

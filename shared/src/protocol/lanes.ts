@@ -1,4 +1,5 @@
-import type { RedisClient } from "./client/redis-client.ts";
+import { commands, type RedisClient } from "./client/redis-client.ts";
+import { isErrorReply } from "./client/replies.ts";
 import { laneId, type StreamKeys } from "./keys.ts";
 import { encodeRequest, type RequestMessage } from "./records/request.ts";
 import { scripts } from "./scripts/index.ts";
@@ -53,17 +54,49 @@ export class LaneQueue {
     ];
   }
 
-  /** Adds `message` to its lane of `shard` (not the default lane: that is RequestQueue.enqueue). */
+  /**
+   * Adds `message` to its lane of `shard` (not the default lane: that is RequestQueue.enqueue),
+   * in one MULTI with what makes the lane visible: its group (from 0; BUSYGROUP when it exists,
+   * harmless inside EXEC), its id in the active set, a touch of the bell for idle readers. Atomic
+   * against the dispatch script, which deletes drained lanes: a lane with work is always in the
+   * set. A transaction, not a script: the ingress's Redis user may not run scripts. One slot.
+   */
   async enqueue(shard: number, message: RequestMessage, urgency: number): Promise<void> {
     const { keys } = this;
     const tenant = scopedTenant(message.tenant);
-    await this.client.runScript(scripts.enqueueLane, keys.activeLanes(shard), [
-      keys.lane(shard, tenant, urgency),
-      laneId(tenant, urgency),
-      keys.group,
-      keys.bell(shard),
-      ...encodeRequest(message),
+    const lane = keys.lane(shard, tenant, urgency);
+    const results = await this.client.transaction([
+      ["XGROUP", ["CREATE", lane, keys.group, "0", "MKSTREAM"]],
+      commands.xadd(lane, encodeRequest(message)),
+      ["SADD", [keys.activeLanes(shard), laneId(tenant, urgency)]],
+      commands.xadd(keys.bell(shard), ["b", "1"], { maxLength: 1 }),
     ]);
+    const added = results[1];
+    if (added instanceof Error || isErrorReply(added)) throw added;
+  }
+
+  /**
+   * Every tenant's counts in `shard` (waiting: the lanes' group lag; in flight: their pending),
+   * read lane by lane without a script: for the ingress's quotas and the proxies' gauges.
+   */
+  async counts(shard: number): Promise<TenantLaneCounts[]> {
+    const { keys } = this;
+    const ids = (await this.client.connection.send("SMEMBERS", [keys.activeLanes(shard)])) as unknown[];
+    const lanes: [string, string][] = [["default", keys.requestStreams[shard] as string]];
+    for (const id of ids.map(String))
+      lanes.push([id.slice(0, id.lastIndexOf(":")), `${keys.lanePrefix(shard)}${id}`]);
+    const totals = new Map<string, TenantLaneCounts>();
+    for (const [tenant, stream] of lanes) {
+      const groups = await this.client.xinfoGroups(stream).catch(() => []);
+      const group = groups.find((candidate) => candidate.name === keys.group);
+      if (!group) continue;
+      const total = totals.get(tenant) ?? { tenant, waiting: 0, inflight: 0 };
+      // Lag unknown (entries deleted inside the unread range): not counted rather than guessed.
+      total.waiting += typeof group.lag === "number" ? group.lag : 0;
+      total.inflight += Number(group.pending ?? 0);
+      totals.set(tenant, total);
+    }
+    return [...totals.values()].filter((total) => total.waiting > 0 || total.inflight > 0);
   }
 
   /** Picks and reads up to `count` entries of `shard` for consumer `pod` (0: only the counts). */
@@ -93,7 +126,11 @@ export class LaneQueue {
         String(flatEntries[index + 1]),
         (flatEntries[index + 2] as unknown[]).map(String),
       ]);
-    return { entries, counts, wakeAfter: entries.length > 0 ? undefined : [bell, defaultLane] };
+    return {
+      entries,
+      counts,
+      wakeAfter: entries.length > 0 || count === 0 ? undefined : [bell, defaultLane],
+    };
   }
 
   /**

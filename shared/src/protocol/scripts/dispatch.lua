@@ -162,5 +162,6 @@ local function lastId(key)
   return newest[1][1]
 end
 
-if #entries > 0 then return { '', '', counts, entries } end
+-- n = 0 only counts (the ingress's quota poll, the gauges): no read of any entry, no wait to prepare.
+if #entries > 0 or n == 0 then return { '', '', counts, entries } end
 return { lastId(bell), lastId(defaultLane), counts, entries }

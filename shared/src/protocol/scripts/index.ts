@@ -23,8 +23,6 @@ export const scripts = {
   trim: load("trim"),
   /** Remove gone consumers that own nothing. */
   forgetConsumers: load("forget-consumers"),
-  /** TENANT_LANES: add to a lane, keeping it in the shard's active set. */
-  enqueueLane: load("enqueue-lane"),
   /** TENANT_LANES: pick and read a shard's lanes by weighted fairness (keys of one slot). */
   dispatch: load("dispatch"),
 } as const;
