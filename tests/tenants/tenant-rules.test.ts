@@ -10,6 +10,7 @@ import {
   hashApiKey,
   isTenantName,
   loadIngressConfig,
+  loadProxyConfig,
   MalformedMessageError,
   type RequestMessage,
   readApiKeys,
@@ -217,5 +218,41 @@ describe("rsd_tenant_requests_total", () => {
       'rsd_tenant_requests_total{tenant="other",status="200"} 1',
       'rsd_tenant_requests_total{tenant="other",status="429"} 1',
     ]);
+  });
+});
+
+describe("lane variables are validated at start", () => {
+  test("TENANT_LANES, TENANT_WEIGHTS, TENANT_MAX_INFLIGHT, TENANT_MAX_QUEUE_DEPTH, LANE_AGING_MS", () => {
+    const proxy = loadProxyConfig({
+      TENANT_LANES: "on",
+      TENANT_WEIGHTS: "acme=3, globex=1",
+      TENANT_MAX_INFLIGHT: "4",
+    });
+    expect(proxy).toMatchObject({
+      tenantLanes: true,
+      tenantWeights: { acme: 3, globex: 1 },
+      tenantMaxInflight: 4,
+      laneAgingMs: 1000,
+    });
+    expect(loadProxyConfig({})).toMatchObject({
+      tenantLanes: false,
+      tenantWeights: {},
+      tenantMaxInflight: 0,
+    });
+    expect(loadIngressConfig({ TENANT_MAX_QUEUE_DEPTH: "50" }).tenantMaxQueueDepth).toBe(50);
+    const bad: [string, string][] = [
+      ["TENANT_LANES", "yes"],
+      ["TENANT_WEIGHTS", "acme"],
+      ["TENANT_WEIGHTS", "acme=0"],
+      ["TENANT_WEIGHTS", "acme=1.5"],
+      ["TENANT_WEIGHTS", "acme=3,acme=1"],
+      ["TENANT_WEIGHTS", "a:b=1"],
+      ["TENANT_WEIGHTS", "other=2"],
+      ["TENANT_WEIGHTS", "acme=1001"],
+      ["TENANT_MAX_INFLIGHT", "-1"],
+      ["LANE_AGING_MS", "0"],
+    ];
+    for (const [name, value] of bad) expect(() => loadProxyConfig({ [name]: value })).toThrow(name);
+    expect(() => loadIngressConfig({ TENANT_MAX_QUEUE_DEPTH: "x" })).toThrow("TENANT_MAX_QUEUE_DEPTH");
   });
 });
