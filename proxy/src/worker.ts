@@ -117,7 +117,12 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
   });
   const stats = new StreamStats(queue, registry);
   const trimmer = new Trimmer(queue, streams);
-  const tenantGauges = lanes ? new TenantGauges(lanes, registry, config.tenantMetricsMax) : undefined;
+  // Registered either way (the contract's series exist with lanes off too); refreshed only with lanes.
+  const tenantGauges = new TenantGauges(
+    lanes ?? new LaneQueue({ client: commands, keys }),
+    registry,
+    config.tenantMetricsMax,
+  );
   const deadLetters = new DeadLetters({ client: commands, keys });
   const heartbeat = new FleetHeartbeat({
     registry: new FleetRegistry({ client: commands, keys }),
@@ -148,7 +153,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       logger,
     ),
     new PeriodicTask("stream stats", 1000, () => whenConnected(() => stats.refresh()), logger),
-    ...(tenantGauges
+    ...(lanes
       ? [new PeriodicTask("tenant gauges", 1000, () => whenConnected(() => tenantGauges.refresh()), logger)]
       : []),
     // Often, so each round frees little: trimming blocks Redis for every entry it frees (about
