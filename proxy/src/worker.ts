@@ -104,7 +104,8 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     readers.map((client) => new RedisRequestQueue({ client, keys })),
     lanes &&
       readers.map(
-        (client, shard) => new LaneReader(new LaneQueue({ client, keys, policy: dispatchPolicy }), shard),
+        (client, shard) =>
+          new LaneReader(new LaneQueue({ client, keys, policy: dispatchPolicy }), shard, config.laneHoldMs),
       ),
   );
   const claims = new ClaimKeeper({

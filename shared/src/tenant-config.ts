@@ -23,6 +23,8 @@ export interface ProxyTenantConfig extends LaneConfig {
   tenantMaxInflight: number;
   /** A less urgent lane whose oldest waiting request is older than this goes first. */
   laneAgingMs: number;
+  /** Anticipation: how long a terminal may stay free for an under-share tenant's next request (0 = off). */
+  laneHoldMs: number;
 }
 
 function readLanes(env: Env): LaneConfig {
@@ -67,5 +69,6 @@ export function readProxyTenantConfig(env: Env): ProxyTenantConfig {
     tenantWeights: readTenantWeights(env),
     tenantMaxInflight: readInt(env, "TENANT_MAX_INFLIGHT", 0, 0, INT_MAX),
     laneAgingMs: readInt(env, "LANE_AGING_MS", 1000, 1, INT_MAX),
+    laneHoldMs: readInt(env, "LANE_HOLD_MS", 5, 0, 1000),
   };
 }

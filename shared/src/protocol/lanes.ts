@@ -20,8 +20,10 @@ export type LaneEntry = [stream: string, id: string, fields: string[]];
 export interface Dispatched {
   entries: LaneEntry[];
   counts: TenantLaneCounts[];
-  /** When nothing was read: where the idle wait starts (bell, default lane). */
+  /** When nothing was read, or terminals were held: where the wait starts (bell, default lane). */
   wakeAfter: [bell: string, defaultLane: string] | undefined;
+  /** Free terminals kept back for an anticipated request (dispatch with `hold`). */
+  held: number;
 }
 
 /** The fairness policy the proxies apply (TENANT_WEIGHTS, TENANT_MAX_INFLIGHT, LANE_AGING_MS). */
@@ -39,16 +41,16 @@ export interface DispatchPolicy {
 export class LaneQueue {
   private readonly client: RedisClient;
   readonly keys: StreamKeys;
-  private readonly policyArgs: string[];
+  private readonly limits: string[];
+  private readonly weightArgs: string[];
 
   constructor(options: { client: RedisClient; keys: StreamKeys; policy?: DispatchPolicy }) {
     this.client = options.client;
     this.keys = options.keys;
     const policy = options.policy ?? { weights: {}, maxInflight: 0, agingMs: 1000 };
     const weights = Object.entries(policy.weights);
-    this.policyArgs = [
-      String(policy.maxInflight),
-      String(policy.agingMs),
+    this.limits = [String(policy.maxInflight), String(policy.agingMs)];
+    this.weightArgs = [
       String(weights.length),
       ...weights.flatMap(([tenant, weight]) => [tenant, String(weight)]),
     ];
@@ -99,8 +101,11 @@ export class LaneQueue {
     return [...totals.values()].filter((total) => total.waiting > 0 || total.inflight > 0);
   }
 
-  /** Picks and reads up to `count` entries of `shard` for consumer `pod` (0: only the counts). */
-  async dispatch(shard: number, pod: string, count: number): Promise<Dispatched> {
+  /**
+   * Picks and reads up to `count` entries of `shard` for consumer `pod` (0: only the counts).
+   * `hold`: keep terminals for anticipated requests of under-share tenants (see dispatch.lua).
+   */
+  async dispatch(shard: number, pod: string, count: number, hold = false): Promise<Dispatched> {
     const { keys } = this;
     const reply = (await this.client.runScript(scripts.dispatch, keys.activeLanes(shard), [
       keys.group,
@@ -109,9 +114,12 @@ export class LaneQueue {
       keys.lanePrefix(shard),
       keys.requestStreams[shard] as string,
       keys.bell(shard),
-      ...this.policyArgs,
-    ])) as [string, string, unknown[], unknown[]];
-    const [bell, defaultLane, flatCounts, flatEntries] = reply;
+      ...this.limits,
+      hold ? "1" : "0",
+      ...this.weightArgs,
+    ])) as [string, string, unknown[], unknown[], unknown];
+    const [bell, defaultLane, flatCounts, flatEntries, heldReply] = reply;
+    const held = Number(heldReply ?? 0);
     const counts: TenantLaneCounts[] = [];
     for (let index = 0; index + 2 < flatCounts.length; index += 3)
       counts.push({
@@ -126,11 +134,8 @@ export class LaneQueue {
         String(flatEntries[index + 1]),
         (flatEntries[index + 2] as unknown[]).map(String),
       ]);
-    return {
-      entries,
-      counts,
-      wakeAfter: entries.length > 0 || count === 0 ? undefined : [bell, defaultLane],
-    };
+    const waits = count > 0 && (entries.length === 0 || held > 0);
+    return { entries, counts, held, wakeAfter: waits ? [bell, defaultLane] : undefined };
   }
 
   /**

@@ -8,17 +8,25 @@
 --      earliest virtual time, entry time - (7 - urgency) * agingMs (strict priority, but a less
 --      urgent entry older by more than the urgency gap times agingMs goes first: no starvation);
 --   3. XREADGROUPs what it picked, COUNT per lane, never more than n in all.
+-- Anticipation (hold = 1, when others are waiting): a tenant with requests running, none waiting
+-- and fewer in flight than its weighted share of the busy + free terminals keeps one of the n
+-- free terminals for a moment: a closed-loop client sends its next request right after its last
+-- reply, and without this the terminal that reply freed has already gone to the backlogged
+-- tenant (with equal service times, the client would then wait a whole service time each time).
+-- The caller waits for the bell at most LANE_HOLD_MS, then dispatches again without holding.
 -- All keys share the shard's hash tag. Reply: { bell last id, default lane last id (both only when
 -- nothing was read, for the reader's idle XREAD), {tenant, waiting, inflight, ...}, {lane, id,
 -- fields, ...} }.
 -- KEYS[1] active set; ARGV[1] group; ARGV[2] consumer; ARGV[3] n; ARGV[4] lane key prefix;
 -- ARGV[5] default lane (the shard stream); ARGV[6] bell; ARGV[7] max in flight per tenant (0 = off);
--- ARGV[8] agingMs; ARGV[9] k; ARGV[10..9+2k] tenant, weight pairs.
+-- ARGV[8] agingMs; ARGV[9] hold (0 or 1); ARGV[10] k; ARGV[11..10+2k] tenant, weight pairs.
+-- The reply's fifth element is the number of terminals held.
 local group, consumer, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local prefix, defaultLane, bell = ARGV[4], ARGV[5], ARGV[6]
 local maxInflight, agingMs = tonumber(ARGV[7]), tonumber(ARGV[8])
 local weights = {}
-for index = 10, 9 + 2 * tonumber(ARGV[9]), 2 do weights[ARGV[index]] = tonumber(ARGV[index + 1]) end
+local holding = ARGV[9] == '1'
+for index = 11, 10 + 2 * tonumber(ARGV[10]), 2 do weights[ARGV[index]] = tonumber(ARGV[index + 1]) end
 
 local function field(list, name)
   for index = 1, #list, 2 do
@@ -111,7 +119,24 @@ local function chooseLane(state)
   return best
 end
 
-for _ = 1, n do
+-- Terminals kept for anticipated requests (see the top): one per under-share tenant, none waiting.
+local held = 0
+if holding and n > 0 then
+  local busy, totalWeight = 0, 0
+  for _, name in ipairs(order) do
+    busy = busy + tenants[name].inflight
+    totalWeight = totalWeight + tenants[name].weight
+  end
+  for _, name in ipairs(order) do
+    local state = tenants[name]
+    if state.waiting == 0 and state.inflight > 0 and (state.inflight + 1) * totalWeight <= (busy + n) * state.weight then
+      held = held + 1
+    end
+  end
+  held = math.min(held, n)
+end
+
+for _ = 1, n - held do
   local chosen, score
   for _, name in ipairs(order) do
     local state = tenants[name]
@@ -162,6 +187,10 @@ local function lastId(key)
   return newest[1][1]
 end
 
--- n = 0 only counts (the ingress's quota poll, the gauges): no read of any entry, no wait to prepare.
-if #entries > 0 or n == 0 then return { '', '', counts, entries } end
-return { lastId(bell), lastId(defaultLane), counts, entries }
+-- Held only what someone waiting would have taken.
+local waitingLeft = 0
+for _, name in ipairs(order) do waitingLeft = waitingLeft + tenants[name].waiting end
+if waitingLeft == 0 then held = 0 end
+-- n = 0 only counts (the gauges): no read of any entry, no wait to prepare.
+if n == 0 or (#entries > 0 and held == 0) then return { '', '', counts, entries, 0 } end
+return { lastId(bell), lastId(defaultLane), counts, entries, held }
