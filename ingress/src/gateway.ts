@@ -66,7 +66,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
   const tenants = new TenantResolver(config);
-  const tenantMetrics = new TenantRequestMetrics(registry, config.tenantMetricsMax);
+  const tenantMetrics = new TenantRequestMetrics(registry, config.tenantMetricsMax, tenants.keyedTenants);
   const pending = new PendingReplies();
   const replyStream = keys.replies(ingressId);
   const channel = (client: typeof redis) =>

@@ -204,8 +204,11 @@ describe("rsd_tenant_requests_total", () => {
   test("the first TENANT_METRICS_MAX tenants get their own series, the rest are `other`", async () => {
     const registry = new Registry();
     const metrics = new TenantRequestMetrics(registry, 2);
+    // One tenant only (default): nothing is counted, one boolean per request.
     metrics.count(undefined, 200);
+    expect(await registry.metrics()).not.toContain("rsd_tenant_requests_total{");
     metrics.count("acme", 200);
+    metrics.count(undefined, 200);
     metrics.count("t3", 429);
     metrics.count("t4", 200);
     metrics.count("acme", 503);

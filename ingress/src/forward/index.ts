@@ -8,7 +8,6 @@ import { pathStart } from "../http/request-target.ts";
 import type { IdempotencyKeys } from "../requests/idempotency.ts";
 import { type InflightBudget, withinBudget } from "../requests/inflight-budget.ts";
 import type { RequestService } from "../requests/service.ts";
-import { urgencyOf } from "../tenants/priority.ts";
 import { countedAnswer, type TenantRequestMetrics } from "../tenants/tenant-metrics.ts";
 import type { TenantResolver } from "../tenants/tenant-resolver.ts";
 import { presentForwarded } from "./presenter.ts";
@@ -130,7 +129,7 @@ export function forwardController(options: ForwardControllerOptions) {
             async: false,
             traceparent,
             tenant,
-            urgency: urgencyOf(request.headers.get("priority")),
+            urgency: options.tenants.urgencyOf(request),
             ...(idempotencyKey !== undefined ? { idempotencyKey, idempotencyHashInput: identity } : {}),
           });
           return presentForwarded(outcome, { traceparent });

@@ -4,7 +4,6 @@ import { ValidationError } from "elysia";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { thrownErrorResponse } from "../http/error-plugin.ts";
 import { readJsonBody } from "../http/json-body.ts";
-import { urgencyOf } from "../tenants/priority.ts";
 import type { TenantRequestMetrics } from "../tenants/tenant-metrics.ts";
 import type { TenantResolver } from "../tenants/tenant-resolver.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
@@ -100,7 +99,7 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
       traceparent,
       idempotencyKey,
       tenant,
-      urgency: urgencyOf(headers.get("priority")),
+      urgency: options.tenants.urgencyOf(request),
     });
     logOutcome(outcome, traceparent);
     return present(outcome, { traceparent });

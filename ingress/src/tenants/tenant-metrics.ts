@@ -5,7 +5,9 @@ import { Counter, type Registry } from "prom-client";
  * rsd_tenant_requests_total{tenant,status}: client requests answered, per tenant and HTTP status.
  * The label values stay bounded: the first `maxTenants` tenants this ingress sees get their own
  * series, every later one is counted as `other` (a name no tenant may take). Counting is two Map
- * lookups; the sums reach prom-client when Prometheus scrapes (as HotCounter does).
+ * lookups; the sums reach prom-client when Prometheus scrapes (as HotCounter does). Nothing is
+ * counted until tenants are in use (a key names one, or a request of a tenant other than
+ * `default` arrived): a one-tenant deployment pays one boolean per request.
  */
 export class TenantRequestMetrics {
   private readonly pending = new Map<string, Map<string, number>>();
@@ -13,6 +15,8 @@ export class TenantRequestMetrics {
   constructor(
     registry: Registry,
     private readonly maxTenants: number,
+    /** Tenants are in use from the start (API keys name them). */
+    private active = false,
   ) {
     const pending = this.pending;
     new Counter({
@@ -32,6 +36,8 @@ export class TenantRequestMetrics {
 
   /** Counts one answer; `tenant` undefined is `default`. */
   count(tenant: string | undefined, status: number): void {
+    if (tenant === undefined && !this.active) return;
+    this.active = true;
     const label = tenant ?? defaultTenant;
     const statuses = this.pending.get(label) ?? this.seriesOf(label);
     const key = String(status);

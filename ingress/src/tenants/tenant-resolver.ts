@@ -1,5 +1,6 @@
 import { defaultTenant, hashApiKey, isTenantName, tenantNameRule } from "@rsd/shared";
 import { BadRequestError } from "../http/errors.ts";
+import { defaultUrgency, urgencyOf } from "./priority.ts";
 
 /** The optional header that names the tenant when no API keys are configured (unauthenticated). */
 export const tenantHeader = "x-tenant";
@@ -9,6 +10,8 @@ export interface TenantResolverOptions {
   apiKeyHashes: readonly Buffer[];
   /** The tenant of each key, same index. */
   apiKeyTenants: readonly string[];
+  /** TENANT_LANES: only then does a request's urgency order anything, so only then is it parsed. */
+  tenantLanes?: boolean;
 }
 
 /**
@@ -21,13 +24,23 @@ export class TenantResolver {
   /** Key digest (hex) → tenant, only for keys of a tenant other than `default`. */
   private readonly byDigest = new Map<string, string>();
   private readonly keyed: boolean;
+  private readonly lanes: boolean;
+  /** Some API key names a tenant other than `default`. */
+  readonly keyedTenants: boolean;
 
   constructor(options: TenantResolverOptions) {
     this.keyed = options.apiKeyHashes.length > 0;
+    this.lanes = options.tenantLanes === true;
     options.apiKeyHashes.forEach((hash, index) => {
       const tenant = options.apiKeyTenants[index] ?? defaultTenant;
       if (tenant !== defaultTenant) this.byDigest.set(hash.toString("hex"), tenant);
     });
+    this.keyedTenants = this.byDigest.size > 0;
+  }
+
+  /** The request's urgency (RFC 9218 `Priority`); without lanes one boolean and the default. */
+  urgencyOf(request: Request): number {
+    return this.lanes ? urgencyOf(request.headers.get("priority")) : defaultUrgency;
   }
 
   /**
