@@ -84,6 +84,28 @@ export const lanesSuite: Suite = (target) =>
       expect(entries.map(tenantOf).sort()).toEqual(["acme", "acme", "bob", "bob"]);
     });
 
+    test("anticipation: a terminal is held for an under-share tenant with work running and none waiting", async () => {
+      const keys = target().keys();
+      const { queue } = protocolFor(target().client, keys);
+      const lanes = new LaneQueue({ client: target().client, keys });
+      await queue.ensureGroup(keys.requests);
+      await lanes.enqueue(0, request("b0", { tenant: "bob" }), 3);
+      expect((await lanes.dispatch(0, "pod-a", 1)).entries).toHaveLength(1);
+      for (let n = 0; n < 10; n++) await lanes.enqueue(0, request(`a${n}`, { tenant: "acme" }), 3);
+      // bob: 1 running, none waiting, share (1 + 4) / 2 > 1 + 1 - 1: one of the 4 is kept for him.
+      const held = await lanes.dispatch(0, "pod-a", 4, true);
+      expect(held.entries.map(tenantOf)).toEqual(["acme", "acme", "acme"]);
+      expect(held.held).toBe(1);
+      expect(held.wakeAfter).toBeDefined();
+      // Without holding (the episode ran out), the kept terminal goes to whoever waits.
+      const next = await lanes.dispatch(0, "pod-a", 1, false);
+      expect(next.entries.map(tenantOf)).toEqual(["acme"]);
+      expect(next.held).toBe(0);
+      // bob's next request takes a terminal at once.
+      await lanes.enqueue(0, request("b1", { tenant: "bob" }), 3);
+      expect((await lanes.dispatch(0, "pod-a", 1, true)).entries.map(tenantOf)).toEqual(["bob"]);
+    });
+
     test("a drained lane leaves the active set and Redis; an idle dispatch says where to wait", async () => {
       const keys = target().keys();
       const { queue } = protocolFor(target().client, keys);

@@ -124,8 +124,10 @@ local held = 0
 if holding and n > 0 then
   local busy, totalWeight = 0, 0
   for _, name in ipairs(order) do
-    busy = busy + tenants[name].inflight
-    totalWeight = totalWeight + tenants[name].weight
+    local state = tenants[name]
+    busy = busy + state.inflight
+    -- Shares are among the tenants with work (the default lane is always looked at, even idle).
+    if state.waiting > 0 or state.inflight > 0 then totalWeight = totalWeight + state.weight end
   end
   for _, name in ipairs(order) do
     local state = tenants[name]
