@@ -36,8 +36,10 @@ end
 
 -- lag, pending and last-delivered id of the group on `key`; nil when there is no such group.
 local function groupState(key)
-  if redis.call('EXISTS', key) == 0 then return nil end
-  for _, info in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+  -- One call per lane: a missing stream is an error reply, cheaper than asking EXISTS first.
+  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', key)
+  if not ok then return nil end
+  for _, info in ipairs(groups) do
     if field(info, 'name') == group then
       local lag = field(info, 'lag')
       if type(lag) ~= 'number' then
