@@ -1,5 +1,8 @@
 import type { LaneEntry, LaneQueue } from "@rsd/shared";
 
+/** After a hold nobody came for, no holding for this many hold times (anticipation backs off). */
+const backOffHolds = 20;
+
 /**
  * How a shard's reader takes work when TENANT_LANES is on (the consumer's `lanes` hook): one
  * dispatch script call picks up to `count` entries across the shard's lanes by weighted fairness
@@ -8,24 +11,25 @@ import type { LaneEntry, LaneQueue } from "@rsd/shared";
  * missed), then returns empty so the loop dispatches again.
  *
  * Anticipation (LANE_HOLD_MS > 0): when the dispatch keeps terminals for an under-share tenant's
- * next request, they stay free for at most `holdMs` in all (one episode); its first enqueue
- * rings the bell and the next dispatch gives it the terminal. When the episode runs out, one
- * dispatch without holding hands them to whoever waits, and the next may hold again.
+ * next request, they stay free for at most `holdMs` in all (one episode); that tenant's enqueue
+ * rings the bell and the next dispatch gives it the terminal. An episode that runs out (nobody
+ * came: the tenant's client was not about to send) hands the terminals to whoever waits, and
+ * holding pauses for `backOffHolds` hold times, so a tenant whose requests are all running (it
+ * cannot send more) costs at most one hold in that many — the anticipatory scheduler's own guard.
  */
 export class LaneReader {
   private holdUntil: number | undefined;
-  private mayHold = true;
+  private holdAgainAt = 0;
 
   constructor(
     /** Over the reader's own blocking connection: the waits block it. */
-    private readonly lanes: LaneQueue,
+    private readonly lanes: Pick<LaneQueue, "dispatch" | "waitForWork">,
     private readonly shard: number,
     private readonly holdMs = 0,
   ) {}
 
   async read(pod: string, count: number, blockMs: number): Promise<LaneEntry[]> {
-    const hold = this.holdMs > 0 && this.mayHold;
-    this.mayHold = true;
+    const hold = this.holdMs > 0 && Date.now() >= this.holdAgainAt;
     const dispatched = await this.lanes.dispatch(this.shard, pod, count, hold);
     const { entries, wakeAfter } = dispatched;
     if (dispatched.held > 0 && wakeAfter) {
@@ -36,7 +40,7 @@ export class LaneReader {
       if (entries.length > 0) return entries;
       if (left > 0 && (await this.lanes.waitForWork(this.shard, wakeAfter, left))) return [];
       this.holdUntil = undefined;
-      this.mayHold = false;
+      this.holdAgainAt = Date.now() + backOffHolds * this.holdMs;
       return [];
     }
     this.holdUntil = undefined;
