@@ -6,6 +6,7 @@ import {
   healthPlugin,
   IdempotencyStore,
   type IngressConfig,
+  LaneQueue,
   type Logger,
   PeriodicTask,
   RedisRequestQueue,
@@ -32,6 +33,9 @@ import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
 import { RedisMemory } from "./shedding/redis-memory.ts";
+import { LaneRouter } from "./tenants/lane-router.ts";
+import { TenantRequestMetrics } from "./tenants/tenant-metrics.ts";
+import { TenantResolver } from "./tenants/tenant-resolver.ts";
 
 /** A reply stream outlives a vanished ingress by this long, then Redis drops it. */
 const replyStreamTtlS = 300;
@@ -62,6 +66,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
   });
   const registry = createRegistry();
   const metrics = new IngressMetrics(registry);
+  const tenants = new TenantResolver(config);
+  const tenantMetrics = new TenantRequestMetrics(registry, config.tenantMetricsMax, tenants.keyedTenants);
   const pending = new PendingReplies();
   const replyStream = keys.replies(ingressId);
   const channel = (client: typeof redis) =>
@@ -85,6 +91,16 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       ? { watcher: memory, maxPercent: config.maxRedisMemoryPercent }
       : undefined,
   );
+  // TENANT_LANES: lane enqueues go over the per-request connection, the quota poll over `redis`.
+  const lanes = config.tenantLanes
+    ? new LaneRouter({
+        lanes: new LaneQueue({ client: streams, keys }),
+        keys,
+        tenantMaxQueueDepth: config.tenantMaxQueueDepth,
+        maxQueueDepth: config.maxQueueDepth,
+      })
+    : undefined;
+  const laneCounts = new LaneQueue({ client: redis, keys });
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -111,6 +127,9 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     // Twice a second: memory grows with what is accepted, and shedding must see it before Redis
     // refuses the writes of requests already in flight.
     new PeriodicTask("redis memory", 500, () => whenConnected(() => memory.refresh()), logger),
+    ...(lanes?.polling
+      ? [new PeriodicTask("lane counts", 100, () => whenConnected(() => lanes.refresh(laneCounts)), logger)]
+      : []),
   ];
   // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
   redis.onReady(() => void tasks[0]?.runNow());
@@ -127,6 +146,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     logger,
     resultTtlS: config.resultTtlS,
     shutdown: shutdown.signal,
+    lanes,
   });
 
   const connections = new ConnectionTimeouts(config.idleTimeoutS);
@@ -142,6 +162,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     budget,
     idempotency,
     logger,
+    tenants,
+    tenantMetrics,
     maxBodyBytes: config.maxBodyBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     defaultTimeoutMs: config.requestTimeoutMs,
@@ -164,7 +186,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     : undefined;
   // Every client route is registered on protectedRoutes, so each one checks the API key itself.
   const clientRoutes = protectedRoutes(config.apiKeyHashes)
-    .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs }))
+    .use(requestsController({ service, submit, maxTimeoutMs: config.maxTimeoutMs, tenants, tenantMetrics }))
     .use(fleetController(new FleetRegistry({ client: redis, keys })))
     .use(
       forwardController({
@@ -173,6 +195,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         connections,
         budget,
         apiKeysRequired: config.apiKeyHashes.length > 0,
+        tenants,
+        tenantMetrics,
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         defaultTimeoutMs: config.requestTimeoutMs,

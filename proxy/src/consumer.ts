@@ -1,4 +1,5 @@
 import { isRedisError, type Logger, type RequestQueue } from "@rsd/shared";
+import type { LaneReader } from "./lanes/lane-reader.ts";
 import type { Reclaimer } from "./recovery/reclaimer.ts";
 import type { TerminalPool } from "./terminal-pool.ts";
 import type { TerminalRunner } from "./terminal-runner.ts";
@@ -20,6 +21,8 @@ export interface ReaderOptions {
    * are as many as the terminals, nothing new is read, so they cannot pile up in memory.
    */
   unwritten: () => number;
+  /** TENANT_LANES: this shard's entries come from the fair dispatch instead of one XREADGROUP. */
+  lanes?: LaneReader | undefined;
 }
 
 /**
@@ -77,11 +80,18 @@ export class StreamReader {
           await this.recoverOwnPending();
           recovered = true;
         }
-        const entries = await queue.readNew({ stream, pod, count: slots.length, blockMs });
+        if (this.options.lanes) {
+          // Each entry on its own lane's stream: its ack, retry and reclaim stay on that lane.
+          for (const [lane, id, fields] of await this.options.lanes.read(pod, slots.length, blockMs))
+            runner.dispatch(lane, id, fields, slots.pop() as number);
+        } else {
+          const entries = await queue.readNew({ stream, pod, count: slots.length, blockMs });
+          // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.
+          for (const [id, fields] of entries)
+            runner.dispatch(stream, id, fields ?? [], slots.pop() as number);
+        }
         this.healthy = true;
         failures = 0;
-        // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.
-        for (const [id, fields] of entries) runner.dispatch(stream, id, fields ?? [], slots.pop() as number);
       } catch (error) {
         if (isRedisError(error, "NOGROUP")) {
           // Redis restarted empty: recreate the group from 0 so requests queued meanwhile are read.
@@ -131,6 +141,8 @@ export class Consumer {
     options: Omit<ReaderOptions, "stream" | "queue" | "blockMs">,
     /** One queue per request stream, each over its own blocking connection. */
     queues: RequestQueue[],
+    /** TENANT_LANES: one lane reader per shard, over the same connections. */
+    lanes?: LaneReader[],
   ) {
     const streams = queues[0]?.keys.requestStreams ?? [];
     // Each reader asks for its share of the free terminals (at least one), so one shard's
@@ -144,6 +156,7 @@ export class Consumer {
             stream,
             queue: queues[index] as RequestQueue,
             blockMs: readerBlockMs(streams.length),
+            lanes: lanes?.[index],
           },
           streams.length > 1 ? share : () => options.pool.freeCount,
         ),

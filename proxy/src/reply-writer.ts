@@ -70,6 +70,8 @@ export class ReplyWriter {
       resultTtlS: message.resultTtlS,
       reply: full,
       deadline: message.deadline,
+      // Whose result key the outcome goes to; undefined (one property, always there) for `default`.
+      tenant: message.tenant,
     };
     if (deadLetter) completion.deadLetter = deadLetter;
     this.write(completion);

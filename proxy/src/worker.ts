@@ -4,6 +4,7 @@ import {
   DeadLetters,
   FleetRegistry,
   healthPlugin,
+  LaneQueue,
   type Logger,
   PeriodicTask,
   type ProxyConfig,
@@ -16,6 +17,9 @@ import { Elysia } from "elysia";
 import { Consumer, readerBlockMs } from "./consumer.ts";
 import { FleetHeartbeat } from "./fleet-heartbeat.ts";
 import { createHandler } from "./handlers/index.ts";
+import { LaneReader } from "./lanes/lane-reader.ts";
+import { laneStreams } from "./lanes/lane-streams.ts";
+import { TenantGauges } from "./lanes/tenant-gauges.ts";
 import { ProxyMetrics } from "./metrics.ts";
 import { ClaimKeeper } from "./recovery/claim-keeper.ts";
 import { FailurePolicy } from "./recovery/failure-policy.ts";
@@ -47,6 +51,16 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     shareWith: commands,
   });
   const queue = new RedisRequestQueue({ client: commands, keys });
+  // TENANT_LANES: the fair dispatch policy, and what iterates the lanes besides the shard streams.
+  const dispatchPolicy = {
+    weights: config.tenantWeights,
+    maxInflight: config.tenantMaxInflight,
+    agingMs: config.laneAgingMs,
+  };
+  const lanes = config.tenantLanes
+    ? new LaneQueue({ client: commands, keys, policy: dispatchPolicy })
+    : undefined;
+  const streams = lanes ? laneStreams(lanes, logger) : undefined;
 
   const registry = createRegistry();
   const pool = new TerminalPool(config.terminals);
@@ -83,10 +97,16 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     writer,
     metrics,
     logger,
+    ...(streams ? { streams } : {}),
   });
   const consumer = new Consumer(
     { pod, pool, runner, reclaimer, logger, unwritten: () => writer.backlog },
     readers.map((client) => new RedisRequestQueue({ client, keys })),
+    lanes &&
+      readers.map(
+        (client, shard) =>
+          new LaneReader(new LaneQueue({ client, keys, policy: dispatchPolicy }), shard, config.laneHoldMs),
+      ),
   );
   const claims = new ClaimKeeper({
     queue,
@@ -97,7 +117,13 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     held: () => [...runner.running.values(), ...policy.waiting, ...writer.held],
   });
   const stats = new StreamStats(queue, registry);
-  const trimmer = new Trimmer(queue);
+  const trimmer = new Trimmer(queue, streams);
+  // Registered either way (the contract's series exist with lanes off too); refreshed only with lanes.
+  const tenantGauges = new TenantGauges(
+    lanes ?? new LaneQueue({ client: commands, keys }),
+    registry,
+    config.tenantMetricsMax,
+  );
   const deadLetters = new DeadLetters({ client: commands, keys });
   const heartbeat = new FleetHeartbeat({
     registry: new FleetRegistry({ client: commands, keys }),
@@ -128,6 +154,9 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       logger,
     ),
     new PeriodicTask("stream stats", 1000, () => whenConnected(() => stats.refresh()), logger),
+    ...(lanes
+      ? [new PeriodicTask("tenant gauges", 1000, () => whenConnected(() => tenantGauges.refresh()), logger)]
+      : []),
     // Often, so each round frees little: trimming blocks Redis for every entry it frees (about
     // 3 ms for two seconds of entries at 36k req/s), and short pauses spare the latency tail.
     new PeriodicTask("trimmer", 250, () => whenConnected(() => trimmer.run()), logger),

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type AdminKey, readAdminKeys, readAdminSessionSecret } from "./admin-keys.ts";
-import { readApiKeyHashes } from "./api-keys.ts";
+import { readApiKeys } from "./api-keys.ts";
 import {
   type Env,
   readEnum,
@@ -11,6 +11,12 @@ import {
   readString,
   readUrl,
 } from "./config-parse.ts";
+import {
+  type IngressTenantConfig,
+  type ProxyTenantConfig,
+  readIngressTenantConfig,
+  readProxyTenantConfig,
+} from "./tenant-config.ts";
 
 /** The configuration contract (docs/contract.md, "Environment variables"), parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -33,7 +39,7 @@ export interface CommonConfig {
   maxTimeoutMs: number;
 }
 
-export interface IngressConfig extends CommonConfig {
+export interface IngressConfig extends CommonConfig, IngressTenantConfig {
   requestTimeoutMs: number;
   maxQueueDepth: number;
   maxBodyBytes: number;
@@ -41,6 +47,8 @@ export interface IngressConfig extends CommonConfig {
   shutdownGraceMs: number;
   /** SHA-256 digests of the accepted API keys; empty = no client authentication. */
   apiKeyHashes: Buffer[];
+  /** The tenant each of apiKeyHashes names (same index); `default` for a plain key. */
+  apiKeyTenants: string[];
   /** Serve /healthz, /readyz, /metrics on this port instead of PORT (undefined = on PORT). */
   metricsPort: number | undefined;
   /** Seconds an idle client connection is kept open. */
@@ -63,7 +71,7 @@ export interface IngressConfig extends CommonConfig {
   adminEventIntervalMs: number;
 }
 
-export interface ProxyConfig extends CommonConfig {
+export interface ProxyConfig extends CommonConfig, ProxyTenantConfig {
   terminals: number;
   handler: HandlerName;
   processingMs: number;
@@ -113,8 +121,10 @@ function readCommon(env: Env, defaultPort: number): CommonConfig {
 export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const common = readCommon(env, 3000);
   const maxBodyBytes = readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB);
+  const apiKeys = readApiKeys(env);
   return {
     ...common,
+    ...readIngressTenantConfig(env),
     requestTimeoutMs: readInt(
       env,
       "REQUEST_TIMEOUT_MS",
@@ -128,7 +138,8 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     // Not in the contract's list for the ingress, but the same meaning as for the proxy: how long
     // a terminating ingress waits for in-flight replies before answering the rest 503.
     shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_MS", 25_000, 0, INT_MAX),
-    apiKeyHashes: readApiKeyHashes(env),
+    apiKeyHashes: apiKeys.map((key) => key.hash),
+    apiKeyTenants: apiKeys.map((key) => key.tenant),
     metricsPort: env.METRICS_PORT?.trim() ? readInt(env, "METRICS_PORT", 0, 1, 65535) : undefined,
     idleTimeoutS: readInt(env, "IDLE_TIMEOUT_S", 30, 1, 255),
     maxRedisMemoryPercent: readInt(env, "MAX_REDIS_MEMORY_PERCENT", 80, 1, 100),
@@ -154,6 +165,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
   return {
     ...common,
+    ...readProxyTenantConfig(env),
     terminals: readInt(env, "TERMINALS", 5, 1, 1024),
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),

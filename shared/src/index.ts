@@ -10,4 +10,5 @@ export * from "./metrics.ts";
 export * from "./periodic.ts";
 export * from "./protocol/index.ts";
 export * from "./stream-stats.ts";
+export * from "./tenant-config.ts";
 export * from "./trace-context.ts";

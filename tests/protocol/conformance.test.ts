@@ -1,6 +1,7 @@
 import { describeEachAdapter } from "./adapters.ts";
 import { claimsSuite, trimSuite } from "./claims.suite.ts";
 import { deliverySuite } from "./delivery.suite.ts";
+import { lanesSuite } from "./lanes.suite.ts";
 import { recordsSuite, recordVersionsSuite } from "./records.suite.ts";
 import { recoverySuite } from "./recovery.suite.ts";
 import { storesSuite } from "./stores.suite.ts";
@@ -15,4 +16,5 @@ describeEachAdapter([
   trimSuite,
   recoverySuite,
   storesSuite,
+  lanesSuite,
 ]);

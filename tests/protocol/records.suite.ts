@@ -210,7 +210,7 @@ export const recordVersionsSuite: Suite = (target) =>
       const owner = { requestId: "req-9", hash: "abcd" };
       expect(await idempotency.claim("k", { requestId: "x", hash: "y" }, 60)).toEqual(owner);
 
-      await client.xadd(keys.dead, ["entry", "1-0", "error", "e", "failedAt", "5", "fieldOfLater", "t"]);
+      await client.xadd(keys.dead, ["entry", "1-0", "error", "e", "failedAt", "5", "lane", "t"]);
       const [[, letter] = []] = await client.xread({ stream: keys.dead, after: "0", count: 1 });
       expect(decodeDeadLetter(letter!)).toEqual({ entry: "1-0", error: "e", failedAt: 5 });
     });

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { decodeRequest, isRedisError, ReplyChannel, type RequestMessage, scripts } from "@rsd/shared";
+import {
+  decodeRequest,
+  isRedisError,
+  LaneQueue,
+  ReplyChannel,
+  type RequestMessage,
+  scripts,
+} from "@rsd/shared";
 import type { Redis } from "ioredis";
 import type { Suite } from "./adapters.ts";
 import { deliver, enqueued, onEveryMaster, pendingIds, protocolFor, request } from "./observe.ts";
@@ -83,8 +90,10 @@ export const recoverySuite: Suite = (target) =>
       const nodes = [
         ...new Set(await Promise.all(keys.requestStreams.map((stream) => target().nodeOf(stream)))),
       ];
+      const lanes = new LaneQueue({ client: target().client, keys });
       const useEveryScript = async (round: string) => {
-        for (const stream of keys.requestStreams) {
+        for (const [shard, stream] of keys.requestStreams.entries()) {
+          await lanes.dispatch(shard, "pod-a", 0);
           const message: RequestMessage = request(`${round}-${stream}`);
           const [held] = await deliver(queue, { stream, messages: [message] });
           expect(await queue.requeue({ pod: "pod-a", entry: held!.entry, message })).toBe(true);

@@ -7,6 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { fairnessTable, runFairness } from "./fairness.ts";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
 import { runOverheadComparison } from "./overhead.ts";
@@ -25,7 +26,10 @@ const program = new Command("bench")
     }),
   )
   .addOption(
-    new Option("--only <scenario>", "run one scenario").choices(["overhead", "saturation", "cluster"]),
+    new Option(
+      "--only <scenario>",
+      "run one scenario (fairness runs only when asked for: issue 18's figures, printed)",
+    ).choices(["overhead", "saturation", "cluster", "fairness"]),
   )
   .addOption(
     // Five: consecutive 10 s runs on a shared 2-core machine differ by up to 20%, and the median
@@ -44,7 +48,7 @@ const program = new Command("bench")
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation" | "cluster";
+  only?: "overhead" | "saturation" | "cluster" | "fairness";
   rounds: number;
   output: string;
   write: boolean;
@@ -71,6 +75,11 @@ const run: BenchRun = {
   rounds: [],
   cluster: null,
 };
+
+if (options.only === "fairness") {
+  console.log(fairnessTable(await runFairness(options.duration, log)));
+  process.exit(0);
+}
 
 const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
 if (wanted("overhead")) {

@@ -214,6 +214,7 @@ bun run bench                      # every scenario, 10 s each, 5 overhead round
 bun run bench -- --duration 30     # longer measurements
 bun run bench -- --rounds 9        # more interleaved overhead rounds (the median is reported)
 bun run bench -- --only saturation --no-write
+bun run bench -- --only fairness       # issue 18: tenants and lanes (printed; figures in architecture.md)
 \`\`\`
 
 Needs \`redis-server\` and \`wrk\` on PATH (Debian/Ubuntu: \`apt-get install redis-server wrk\`). The

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { collectApiKey, collectTenant, type Identity, identitiesOf, parsePriority } from "./identities.ts";
 
 export type Mode = "sequential" | "concurrent" | "rate";
 
@@ -29,8 +30,10 @@ export interface LoadTestOptions {
   /** Fraction 0..1; above it the process exits non-zero. */
   maxErrorRate: number;
   progress: boolean;
-  /** Extra request headers (--header, and Authorization from --api-key). */
+  /** Extra request headers (--header, --priority, and the first identity's X-Tenant or Authorization). */
   headers: Record<string, string>;
+  /** Who the requests are sent as, round robin (--tenant, --api-key); one entry when not mixed. */
+  identities: Identity[];
 }
 
 /** Rate mode's default cap on requests in flight: high enough that the cap is never what a run measures. */
@@ -172,8 +175,22 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(
-      new Option("--api-key <key>", "send Authorization: Bearer <key> (for an ingress with API_KEYS)").env(
-        "LOAD_TEST_API_KEY",
+      new Option(
+        "--api-key <key>",
+        "send Authorization: Bearer <key> (for an ingress with API_KEYS); repeat it to mix tenants, `tenant:key` labels the key",
+      )
+        .env("LOAD_TEST_API_KEY")
+        .argParser(collectApiKey),
+    )
+    .addOption(
+      new Option(
+        "--tenant <name>",
+        "send X-Tenant: <name> (an ingress without API keys); repeat it to mix tenants round robin",
+      ).argParser(collectTenant),
+    )
+    .addOption(
+      new Option("--priority <u>", "send Priority: u=<u> (RFC 9218 urgency, 0 first … 7)").argParser(
+        parsePriority,
       ),
     )
     .addOption(new Option("--json <file>", "write machine-readable results to FILE"))
@@ -207,7 +224,9 @@ interface RawOptions {
   maxErrorRate: number;
   progress: boolean;
   header?: Record<string, string>;
-  apiKey?: string;
+  apiKey?: string[];
+  tenant?: string[];
+  priority?: number;
 }
 
 /** Parses argv (without the runtime and script) into options; commander prints the error and exits on bad input. */
@@ -240,6 +259,13 @@ export function parseOptions(argv: string[], program: Command = buildProgram()):
     payload = { ...object, simulate: { ...simulate, ms: raw.processingMs } };
   }
 
+  const priority: Record<string, string> =
+    raw.priority === undefined ? {} : { priority: `u=${raw.priority}` };
+  // Each identity's full header set: the shared headers, then its own X-Tenant or Authorization.
+  const identities = identitiesOf(raw.tenant ?? [], raw.apiKey ?? []).map((identity) => ({
+    label: identity.label,
+    headers: { ...raw.header, ...priority, ...identity.headers },
+  }));
   const concurrency =
     mode === "sequential" ? 1 : (raw.concurrency ?? (mode === "concurrent" ? 10 : DEFAULT_RATE_IN_FLIGHT));
   return {
@@ -259,6 +285,7 @@ export function parseOptions(argv: string[], program: Command = buildProgram()):
     html: raw.html,
     maxErrorRate: raw.maxErrorRate,
     progress: raw.progress,
-    headers: { ...raw.header, ...(raw.apiKey ? { authorization: `Bearer ${raw.apiKey}` } : {}) },
+    headers: identities[0]?.headers ?? {},
+    identities,
   };
 }

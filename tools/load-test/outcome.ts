@@ -9,6 +9,7 @@ export type Cause =
   | "shed"
   | "failed"
   | "bad-request"
+  | "throttled"
   | "unauthorized"
   | "too-large"
   | "conflict"
@@ -26,6 +27,8 @@ export interface Outcome {
   pod?: string;
   queuedMs?: number;
   processingMs?: number;
+  /** The identity it was sent as (see identities.ts), when a run mixes several. */
+  tenant?: string;
 }
 
 export const causeLabels: Record<Cause, string> = {
@@ -34,6 +37,7 @@ export const causeLabels: Record<Cause, string> = {
   shed: "overloaded / shed (503)",
   failed: "processing failed (502)",
   "bad-request": "rejected as invalid (400)",
+  throttled: "over the tenant's quota (429)",
   unauthorized: "missing or wrong API key (401/403): pass --api-key",
   "too-large": "payload too large (413)",
   conflict: "idempotency conflict (422)",
@@ -59,6 +63,8 @@ export function causeOfStatus(status: number): Cause {
       return "too-large";
     case 422:
       return "conflict";
+    case 429:
+      return "throttled";
     case 502:
       return "failed";
     case 503:

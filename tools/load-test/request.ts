@@ -9,10 +9,18 @@ export interface RequestTarget {
   async: boolean;
   /** Extra headers (authorization, tracing…) sent with every request, polls included. */
   headers: Record<string, string>;
+  /** The identity's label, when the run mixes several (each outcome then carries it). */
+  tenant?: string;
 }
 
 /** Sends one request and waits for its final answer (polling when async); never throws. */
 export async function sendRequest(target: RequestTarget): Promise<Outcome> {
+  const outcome = await send(target);
+  if (target.tenant !== undefined) outcome.tenant = target.tenant;
+  return outcome;
+}
+
+async function send(target: RequestTarget): Promise<Outcome> {
   const signal = AbortSignal.timeout(target.deadlineMs);
   const jsonHeaders = { ...target.headers, "content-type": "application/json", accept: "application/json" };
   const deadline = performance.now() + target.deadlineMs;

@@ -55,6 +55,31 @@ export interface LoadTestResult {
     meanProcessingMs: number | null;
   };
   verdict: { maxErrorRate: number; errorRate: number; passed: boolean; interrupted: boolean };
+  /** Per identity (--tenant, --api-key) when the run mixed several; null otherwise. */
+  tenants: Record<string, TenantResult> | null;
+}
+
+export interface TenantResult {
+  succeeded: number;
+  failed: number;
+  /** Share of all succeeded requests of the run, 0…1. */
+  share: number;
+  byStatus: Record<string, number>;
+  latencyMs: LatencySummary;
+}
+
+function tenantResults(recorder: Recorder): Record<string, TenantResult> | null {
+  if (recorder.tenants.size === 0) return null;
+  const results: Record<string, TenantResult> = {};
+  for (const [tenant, stats] of recorder.tenants)
+    results[tenant] = {
+      succeeded: stats.succeeded,
+      failed: stats.failed,
+      share: recorder.succeeded === 0 ? 0 : stats.succeeded / recorder.succeeded,
+      byStatus: Object.fromEntries(stats.byStatus),
+      latencyMs: stats.latency.summary(),
+    };
+  return results;
 }
 
 export function buildResult(
@@ -125,5 +150,6 @@ export function buildResult(
       passed: errorRate <= options.maxErrorRate && !interrupted,
       interrupted,
     },
+    tenants: tenantResults(recorder),
   };
 }

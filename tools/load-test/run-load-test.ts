@@ -30,9 +30,17 @@ export async function runLoadTest(options: LoadTestOptions, signal?: AbortSignal
     async: options.async,
     headers: options.headers,
   };
+  // Several identities (--tenant, --api-key): round robin, each outcome labelled with its identity.
+  const mixed = options.identities.length > 1;
+  const targets = options.identities.map((identity) => ({
+    ...target,
+    headers: identity.headers,
+    ...(mixed ? { tenant: identity.label } : {}),
+  }));
+  let next = 0;
   const fleetBefore = await fetchFleet(options.url, options.headers);
   const startedAt = new Date();
-  const run = startRun(options, () => sendRequest(target));
+  const run = startRun(options, () => sendRequest(targets[next++ % targets.length] ?? target));
   const onAbort = () => run.stop();
   signal?.addEventListener("abort", onAbort);
   const stopProgress = startProgress(run.recorder, options, options.progress);

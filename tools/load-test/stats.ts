@@ -38,6 +38,8 @@ export class Recorder {
   readonly byStatus = new Map<string, number>();
   readonly byCause = new Map<Cause, number>();
   readonly pods = new Map<string, number>();
+  /** Per identity, when the run mixes several (outcome.tenant set). */
+  readonly tenants = new Map<string, TenantStats>();
   private queuedMsSum = 0;
   private processingMsSum = 0;
   private serverTimed = 0;
@@ -95,6 +97,7 @@ export class Recorder {
     const status = outcome.status === null ? "no response" : String(outcome.status);
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
     this.byCause.set(outcome.cause, (this.byCause.get(outcome.cause) ?? 0) + 1);
+    if (outcome.tenant !== undefined) this.tenantStats(outcome.tenant).record(latencyMs, outcome);
     if (outcome.pod !== undefined) this.pods.set(outcome.pod, (this.pods.get(outcome.pod) ?? 0) + 1);
     if (outcome.queuedMs !== undefined && outcome.processingMs !== undefined) {
       this.queuedMsSum += outcome.queuedMs;
@@ -156,6 +159,15 @@ export class Recorder {
     });
   }
 
+  private tenantStats(tenant: string): TenantStats {
+    let stats = this.tenants.get(tenant);
+    if (!stats) {
+      stats = new TenantStats();
+      this.tenants.set(tenant, stats);
+    }
+    return stats;
+  }
+
   private slice(at: number): Slice {
     const index = Math.max(0, Math.floor((at - this.startedAt) / this.sliceMs));
     let slice = this.slices[index];
@@ -165,5 +177,21 @@ export class Recorder {
       this.slices[index] = slice;
     }
     return slice;
+  }
+}
+
+/** One identity's share of a mixed run: counts, statuses and latency of its measured requests. */
+export class TenantStats {
+  readonly latency = new LatencyHistogram(2);
+  succeeded = 0;
+  failed = 0;
+  readonly byStatus = new Map<string, number>();
+
+  record(latencyMs: number, outcome: Outcome): void {
+    this.latency.record(latencyMs);
+    if (outcome.cause === "ok") this.succeeded += 1;
+    else this.failed += 1;
+    const status = outcome.status === null ? "no response" : String(outcome.status);
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
   }
 }

@@ -82,6 +82,14 @@ export function formatSummary(result: LoadTestResult): string {
   } else {
     lines.push("  fleet        not reported by the server (GET /api/fleet)");
   }
+  for (const [tenant, t] of Object.entries(result.tenants ?? {})) {
+    const refused = sorted(t.byStatus).filter(([status]) => status !== "200");
+    lines.push(
+      `  tenant ${tenant.padEnd(6)}${t.succeeded} ok (${percent(t.share)} of all ok), ${t.failed} failed` +
+        `${refused.length > 0 ? ` [${refused.map(([status, n]) => `${status} × ${n}`).join(", ")}]` : ""}` +
+        `; p50 ${ms(t.latencyMs.p50Ms)} ms, p99 ${ms(t.latencyMs.p99Ms)} ms`,
+    );
+  }
   const v = result.verdict;
   const verdict = v.interrupted
     ? "INTERRUPTED"

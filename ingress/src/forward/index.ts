@@ -8,6 +8,8 @@ import { pathStart } from "../http/request-target.ts";
 import type { IdempotencyKeys } from "../requests/idempotency.ts";
 import { type InflightBudget, withinBudget } from "../requests/inflight-budget.ts";
 import type { RequestService } from "../requests/service.ts";
+import { countedAnswer, type TenantRequestMetrics } from "../tenants/tenant-metrics.ts";
+import type { TenantResolver } from "../tenants/tenant-resolver.ts";
 import { presentForwarded } from "./presenter.ts";
 
 export interface ForwardControllerOptions {
@@ -22,6 +24,9 @@ export interface ForwardControllerOptions {
    * never stored in Redis nor sent to the backend (backend credentials: UPSTREAM_HEADERS).
    */
   apiKeysRequired: boolean;
+  /** Whose request it is (API key or X-Tenant), and rsd_tenant_requests_total. */
+  tenants: TenantResolver;
+  tenantMetrics: TenantRequestMetrics;
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
@@ -42,6 +47,8 @@ const gatewayHeaders = new Set([
   "x-forwarded-host",
   "x-forwarded-proto",
   "forwarded",
+  // The gateway's own scheduling hints: they selected the tenant and lane, the backend gets neither.
+  "x-tenant",
 ]);
 /** The gateway's own credentials, when API keys are on: never stored, never forwarded. */
 const gatewayCredentials = new Set(["authorization", "proxy-authorization"]);
@@ -65,63 +72,70 @@ export function forwardController(options: ForwardControllerOptions) {
   const { service, idempotency } = options;
   return new Elysia({ tags: ["proxy"] }).all(
     "/proxy/*",
-    ({ request }) =>
-      withinBudget(options.budget, request, async () => {
-        const url = new URL(request.url);
-        // The path and query as the client sent them, not as URL parsing rewrites them (it resolves
-        // `%2e%2e` segments): the proxy builds and checks the upstream URL itself (upstream-url.ts).
-        const raw = request.url;
-        const start = pathStart(raw);
-        const queryAt = raw.indexOf("?", start);
-        const rawPath = queryAt < 0 ? raw.slice(start) : raw.slice(start, queryAt);
-        const timeoutMs = timeoutOf(request.headers, options.defaultTimeoutMs, options.maxTimeoutMs);
-        const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
-        if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
-        const body =
-          request.method === "GET" || request.method === "HEAD"
-            ? Buffer.alloc(0)
-            : await readBody(request, options.maxBodyBytes);
-        const traceparent = continueTrace(request.headers.get("traceparent") ?? undefined);
+    ({ request }) => {
+      const tenant = options.tenants.of(request);
+      return countedAnswer(options.tenantMetrics, tenant, () =>
+        withinBudget(options.budget, request, async () => {
+          const url = new URL(request.url);
+          // The path and query as the client sent them, not as URL parsing rewrites them (it resolves
+          // `%2e%2e` segments): the proxy builds and checks the upstream URL itself (upstream-url.ts).
+          const raw = request.url;
+          const start = pathStart(raw);
+          const queryAt = raw.indexOf("?", start);
+          const rawPath = queryAt < 0 ? raw.slice(start) : raw.slice(start, queryAt);
+          const timeoutMs = timeoutOf(request.headers, options.defaultTimeoutMs, options.maxTimeoutMs);
+          const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
+          if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
+          const body =
+            request.method === "GET" || request.method === "HEAD"
+              ? Buffer.alloc(0)
+              : await readBody(request, options.maxBodyBytes);
+          const traceparent = continueTrace(request.headers.get("traceparent") ?? undefined);
 
-        const headers = endToEndHeaders(request.headers).filter(
-          ([name]) => !gatewayHeaders.has(name) && !(options.apiKeysRequired && gatewayCredentials.has(name)),
-        );
-        const path = rawPath.slice("/proxy".length) || "/";
-        const query = queryAt < 0 ? "" : raw.slice(queryAt);
-        // The request as the client made it, before the gateway adds what differs per attempt
-        // (trace span, client address): the same request with the same key is the same request.
-        const identity =
-          idempotencyKey === undefined
-            ? undefined
-            : JSON.stringify([request.method, path, query, headers, body.toString("base64")]);
-        const clientIp = clientAddressOf(request);
-        // Headers.get joins repeated headers with ", ": one chain, whatever the client split it into.
-        const priorFor = request.headers.get("x-forwarded-for");
-        headers.push(
-          ["x-forwarded-for", [priorFor, clientIp].filter(Boolean).join(", ")],
-          ["x-forwarded-proto", url.protocol.replace(":", "")],
-          ["x-forwarded-host", url.host],
-          ["traceparent", traceparent],
-        );
-        const forwarded: ForwardedRequest = {
-          method: request.method,
-          path,
-          query,
-          headers,
-          body: body.toString("base64"),
-        };
-        options.connections.holdUntil(request, Date.now() + timeoutMs);
-        const outcome = await service.submit({
-          payload: JSON.stringify(forwarded),
-          kind: "http",
-          retrySafe: idempotentMethods.has(request.method),
-          timeoutMs,
-          async: false,
-          traceparent,
-          ...(idempotencyKey !== undefined ? { idempotencyKey, idempotencyHashInput: identity } : {}),
-        });
-        return presentForwarded(outcome, { traceparent });
-      }),
+          const headers = endToEndHeaders(request.headers).filter(
+            ([name]) =>
+              !gatewayHeaders.has(name) && !(options.apiKeysRequired && gatewayCredentials.has(name)),
+          );
+          const path = rawPath.slice("/proxy".length) || "/";
+          const query = queryAt < 0 ? "" : raw.slice(queryAt);
+          // The request as the client made it, before the gateway adds what differs per attempt
+          // (trace span, client address): the same request with the same key is the same request.
+          const identity =
+            idempotencyKey === undefined
+              ? undefined
+              : JSON.stringify([request.method, path, query, headers, body.toString("base64")]);
+          const clientIp = clientAddressOf(request);
+          // Headers.get joins repeated headers with ", ": one chain, whatever the client split it into.
+          const priorFor = request.headers.get("x-forwarded-for");
+          headers.push(
+            ["x-forwarded-for", [priorFor, clientIp].filter(Boolean).join(", ")],
+            ["x-forwarded-proto", url.protocol.replace(":", "")],
+            ["x-forwarded-host", url.host],
+            ["traceparent", traceparent],
+          );
+          const forwarded: ForwardedRequest = {
+            method: request.method,
+            path,
+            query,
+            headers,
+            body: body.toString("base64"),
+          };
+          options.connections.holdUntil(request, Date.now() + timeoutMs);
+          const outcome = await service.submit({
+            payload: JSON.stringify(forwarded),
+            kind: "http",
+            retrySafe: idempotentMethods.has(request.method),
+            timeoutMs,
+            async: false,
+            traceparent,
+            tenant,
+            urgency: options.tenants.urgencyOf(request),
+            ...(idempotencyKey !== undefined ? { idempotencyKey, idempotencyHashInput: identity } : {}),
+          });
+          return presentForwarded(outcome, { traceparent });
+        }),
+      );
+    },
     {
       parse: "none",
       detail: {

@@ -40,8 +40,8 @@ export class IdempotencyKeys {
   }
 
   /** The existing request id, or undefined when `id` now owns the key. */
-  async claim(key: string, id: string, hash: string): Promise<string | undefined> {
-    const owner = await this.store.claim(key, { requestId: id, hash }, this.ttlS);
+  async claim(key: string, id: string, hash: string, tenant?: string): Promise<string | undefined> {
+    const owner = await this.store.claim(key, { requestId: id, hash }, this.ttlS, tenant);
     if (owner === undefined) return undefined;
     if (owner.hash !== hash) throw new IdempotencyConflictError();
     return owner.requestId;
@@ -54,24 +54,29 @@ export class IdempotencyKeys {
    * resumes), and a claim left behind would make every retry with the key wait for a request that
    * never ran, for RESULT_TTL_S. Bounded: a few tries, at most `maxReleasing` keys at once.
    */
-  async releaseClaim(key: string, id: string, signal: AbortSignal): Promise<void> {
-    if (await this.tryRelease(key, id)) return;
+  async releaseClaim(key: string, id: string, signal: AbortSignal, tenant?: string): Promise<void> {
+    if (await this.tryRelease(key, id, tenant)) return;
     if (this.releasing >= maxReleasing) return;
     this.releasing++;
-    void this.releaseWhenBack(key, id, signal).finally(() => this.releasing--);
+    void this.releaseWhenBack(key, id, signal, tenant).finally(() => this.releasing--);
   }
 
-  private async releaseWhenBack(key: string, id: string, signal: AbortSignal): Promise<void> {
+  private async releaseWhenBack(
+    key: string,
+    id: string,
+    signal: AbortSignal,
+    tenant: string | undefined,
+  ): Promise<void> {
     for (let attempt = 0; attempt < releaseAttempts && !signal.aborted; attempt++) {
       await this.store.waitUntilReady(releaseWaitMs, signal);
-      if (await this.tryRelease(key, id)) return;
+      if (await this.tryRelease(key, id, tenant)) return;
       await Bun.sleep(releaseWaitMs / 10);
     }
   }
 
-  private async tryRelease(key: string, id: string): Promise<boolean> {
+  private async tryRelease(key: string, id: string, tenant: string | undefined): Promise<boolean> {
     try {
-      await this.store.releaseIfOwner(key, id);
+      await this.store.releaseIfOwner(key, id, tenant);
       return true;
     } catch {
       return false;

@@ -1,6 +1,8 @@
 import { Elysia, t } from "elysia";
 import { BadRequestError } from "../http/errors.ts";
 import { json } from "../http/json-response.ts";
+import { countedAnswer, type TenantRequestMetrics } from "../tenants/tenant-metrics.ts";
+import type { TenantResolver } from "../tenants/tenant-resolver.ts";
 import {
   completedResponse,
   errorResponse,
@@ -18,6 +20,9 @@ export interface RequestsControllerOptions {
   /** POST /api/requests, from the raw request (submit.ts). */
   submit: (request: Request) => Promise<Response>;
   maxTimeoutMs: number;
+  /** A stored result is read back only by the tenant that sent the request. */
+  tenants: TenantResolver;
+  tenantMetrics: TenantRequestMetrics;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -58,11 +63,15 @@ export function requestsController(options: RequestsControllerOptions) {
     )
     .get(
       "/:id",
-      async ({ params }) => {
-        if (!uuidPattern.test(params.id)) throw new BadRequestError("id must be a UUID");
-        const outcome = await service.status(params.id);
-        if (!outcome) return json(404, { error: "unknown request id, or its result has expired" });
-        return present(outcome);
+      ({ params, request }) => {
+        const tenant = options.tenants.of(request);
+        return countedAnswer(options.tenantMetrics, tenant, async () => {
+          if (!uuidPattern.test(params.id)) throw new BadRequestError("id must be a UUID");
+          const outcome = await service.status(params.id, tenant);
+          // Another tenant's id answers exactly like an unknown one: nothing tells the two apart.
+          if (!outcome) return json(404, { error: "unknown request id, or its result has expired" });
+          return present(outcome);
+        });
       },
       {
         params: t.Object({ id: t.String({ maxLength: 64 }) }),

@@ -43,6 +43,20 @@ export const submitHeaderParameters = [
     schema: { type: "string" as const },
     description: "W3C trace context; returned in the response.",
   },
+  {
+    name: "priority",
+    in: "header" as const,
+    required: false,
+    schema: { type: "string" as const },
+    description: "RFC 9218 urgency `u=0` (first) … `u=7`, default 3; malformed values mean 3.",
+  },
+  {
+    name: "x-tenant",
+    in: "header" as const,
+    required: false,
+    schema: { type: "string" as const, pattern: "^[a-z0-9][a-z0-9_-]{0,31}$" },
+    description: "The tenant, only when no API keys are configured (unauthenticated); default `default`.",
+  },
 ];
 
 const requestId = t.String({ format: "uuid", description: "UUIDv7 request id" });

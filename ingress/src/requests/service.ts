@@ -12,6 +12,7 @@ import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
+import type { LaneRouter } from "../tenants/lane-router.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
 import type { RequestOutcome } from "./outcome.ts";
 import { waitForFinal } from "./results.ts";
@@ -31,6 +32,10 @@ export interface SubmitInput {
    */
   idempotencyHashInput?: string;
   traceparent?: string;
+  /** Whose request it is (tenants/tenant-resolver.ts); undefined = `default`. */
+  tenant?: string | undefined;
+  /** RFC 9218 urgency from the `Priority` header, 0 (first) … 7 (tenants/priority.ts). */
+  urgency?: number;
 }
 
 export interface RequestServiceDeps {
@@ -46,6 +51,8 @@ export interface RequestServiceDeps {
   resultTtlS: number;
   /** Aborted when the ingress shuts down: duplicate waits stop polling. */
   shutdown: AbortSignal;
+  /** TENANT_LANES: lanes per (tenant, urgency) and the tenant quotas; undefined when off. */
+  lanes?: LaneRouter | undefined;
 }
 
 /**
@@ -75,6 +82,13 @@ export class RequestService {
         deps.shedder.retryAfterS,
       );
     }
+    if (deps.lanes) {
+      const refusal = deps.lanes.refusal(input.tenant, now);
+      if (refusal) {
+        deps.metrics.shed.inc({ reason: "depth" });
+        throw refusal;
+      }
+    }
     if (!deps.queue.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream(now);
     if (stream === undefined) {
@@ -96,18 +110,29 @@ export class RequestService {
       attempt: 1,
       resultTtlS: input.async || input.idempotencyKey ? deps.resultTtlS : 0,
       ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+      tenant: input.tenant,
     };
+    const tenant = input.tenant;
+    const urgency = input.urgency ?? 3;
 
     try {
       if (input.idempotencyKey) {
         const hash = requestHash(input.idempotencyHashInput ?? input.payload, input.timeoutMs);
-        const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash);
-        if (existing) return await this.followExisting(existing, input.async, message.deadline, now);
+        const existing = await deps.idempotency.claim(input.idempotencyKey, message.id, hash, tenant);
+        if (existing)
+          return await this.followExisting({
+            id: existing,
+            async: input.async,
+            deadline: message.deadline,
+            startedAt: now,
+            tenant,
+          });
       }
       if (message.resultTtlS > 0) {
         await deps.results.markPending(
           { id: message.id, status: "pending", deadline: message.deadline, enqueuedAt: now },
           deps.resultTtlS,
+          tenant,
         );
       }
     } catch (error) {
@@ -116,7 +141,7 @@ export class RequestService {
       // The request never ran: a retry with the same key must not follow it. Also when the claim
       // itself failed: its SET may still run once a hung Redis resumes (see releaseClaim).
       if (input.idempotencyKey)
-        await deps.idempotency.releaseClaim(input.idempotencyKey, message.id, deps.shutdown);
+        await deps.idempotency.releaseClaim(input.idempotencyKey, message.id, deps.shutdown, tenant);
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     }
 
@@ -125,6 +150,7 @@ export class RequestService {
         this.enqueue({
           stream,
           message,
+          urgency,
           idempotencyKey: input.idempotencyKey,
           onRefused: reject,
           onSent: () => resolve(true),
@@ -141,6 +167,7 @@ export class RequestService {
     this.enqueue({
       stream,
       message,
+      urgency,
       idempotencyKey: input.idempotencyKey,
       onRefused: () => deps.pending.unavailable(message.id),
     });
@@ -151,9 +178,9 @@ export class RequestService {
     return { kind: outcome.kind, id: message.id };
   }
 
-  /** GET /api/requests/:id — the stored outcome, or undefined when unknown or expired. */
-  async status(id: string): Promise<RequestOutcome | undefined> {
-    const record = await this.deps.results.read(id).catch((error: unknown) => {
+  /** GET /api/requests/:id — `tenant`'s stored outcome, or undefined when unknown, expired or another's. */
+  async status(id: string, tenant?: string): Promise<RequestOutcome | undefined> {
+    const record = await this.deps.results.read(id, tenant).catch((error: unknown) => {
       this.deps.logger.warn("reading a stored result failed", { requestId: id, error });
       throw new UnavailableError("Redis is unavailable; retry later", 1);
     });
@@ -163,28 +190,29 @@ export class RequestService {
   }
 
   /**
-   * Puts `message` on `stream`. A failure that certainly left nothing on the stream (never sent,
-   * or refused by Redis) undoes the idempotency claim before `onRefused` hears it. A connection
-   * lost after the XADD left is different: Redis may still run it (a paused server executes what
-   * it had read when it resumes), so the claim stays and `onUnknown` hears it; answering that
-   * with 503 would invite the client to send a second copy.
+   * Puts `message` on `stream` (TENANT_LANES: on its lane of that shard). A failure that certainly
+   * left nothing on the stream (never sent, or refused by Redis) undoes the idempotency claim
+   * before `onRefused` hears it. A connection lost after the write left is different: Redis may
+   * still run it (a paused server executes what it had read when it resumes), so the claim stays
+   * and `onUnknown` hears it; answering that with 503 would invite the client to send a second copy.
    */
-  private enqueue(options: {
+  private enqueue(put: {
     stream: string;
     message: RequestMessage;
+    urgency: number;
     idempotencyKey: string | undefined;
     onRefused: (error: UnavailableError) => void;
     onSent?: () => void;
     onUnknown?: () => void;
   }): void {
-    const { message, idempotencyKey, onRefused } = options;
+    const { stream, message, idempotencyKey, onRefused, onSent } = put;
     const failed = (error: unknown) => {
       if (!neverRan(error)) {
         this.deps.logger.warn("enqueue outcome unknown: Redis went away after the request was sent", {
           requestId: message.id,
           error,
         });
-        options.onUnknown?.();
+        put.onUnknown?.();
         return;
       }
       this.deps.logger.debug("enqueue failed", { requestId: message.id, error });
@@ -192,24 +220,34 @@ export class RequestService {
       if (!idempotencyKey) return onRefused(unavailable);
       // Undo the claim so a retry with the same key is not stuck behind a request that never ran.
       void this.deps.idempotency
-        .releaseClaim(idempotencyKey, message.id, this.deps.shutdown)
+        .releaseClaim(idempotencyKey, message.id, this.deps.shutdown, message.tenant)
         .then(() => onRefused(unavailable));
     };
-    this.deps.queue.enqueue(options.stream, message, failed, options.onSent);
+    const toLane = this.deps.lanes?.enqueue(stream, message, put.urgency);
+    if (toLane) void toLane.then(onSent, failed);
+    else this.deps.queue.enqueue(stream, message, failed, onSent);
   }
 
   /** A duplicate of a request already accepted: answer with that request's id and outcome. */
-  private async followExisting(
-    id: string,
-    async: boolean,
-    deadline: number,
-    startedAt: number,
-  ): Promise<RequestOutcome> {
-    const record = await this.ownerRecord(id);
+  private async followExisting(first: {
+    id: string;
+    async: boolean;
+    deadline: number;
+    startedAt: number;
+    tenant: string | undefined;
+  }): Promise<RequestOutcome> {
+    const { id, async, deadline, startedAt, tenant } = first;
+    const record = await this.ownerRecord(id, tenant);
     if (isFinal(record)) return { kind: "answered", reply: record, totalMs: Date.now() - startedAt };
     if (async) return { kind: "accepted", id };
     const until = Math.min(deadline, record.status === "pending" ? record.deadline : deadline);
-    const reply = await waitForFinal(this.deps.results, id, until, this.deps.shutdown);
+    const reply = await waitForFinal({
+      results: this.deps.results,
+      id,
+      tenant,
+      deadline: until,
+      signal: this.deps.shutdown,
+    });
     if (reply) return { kind: "answered", reply, totalMs: Date.now() - startedAt };
     return { kind: this.deps.shutdown.aborted ? "shutdown" : "timeout", id };
   }
@@ -222,10 +260,10 @@ export class RequestService {
    * accept an async duplicate under an id nobody will answer), so the duplicate is refused: it was
    * not queued, and its retry finds the key free.
    */
-  private async ownerRecord(id: string): Promise<StoredRecord> {
+  private async ownerRecord(id: string, tenant: string | undefined): Promise<StoredRecord> {
     const giveUpAt = Date.now() + ownerRecordGraceMs;
     for (;;) {
-      const record = await this.deps.results.read(id);
+      const record = await this.deps.results.read(id, tenant);
       if (record) return record;
       if (Date.now() >= giveUpAt || this.deps.shutdown.aborted)
         throw new UnavailableError(

@@ -4,6 +4,8 @@ import { ValidationError } from "elysia";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { thrownErrorResponse } from "../http/error-plugin.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import type { TenantRequestMetrics } from "../tenants/tenant-metrics.ts";
+import type { TenantResolver } from "../tenants/tenant-resolver.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { InflightBudget } from "./inflight-budget.ts";
 import { submitBody } from "./model.ts";
@@ -19,6 +21,9 @@ export interface SubmitOptions {
   /** Room for requests in progress (MAX_INFLIGHT, MAX_INFLIGHT_BYTES). */
   budget: InflightBudget;
   logger: Logger;
+  /** Whose request it is (API key or X-Tenant), and rsd_tenant_requests_total. */
+  tenants: TenantResolver;
+  tenantMetrics: TenantRequestMetrics;
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
@@ -60,17 +65,22 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
 
   return async (request) => {
     let reserved = -1;
+    let tenant: string | undefined;
+    let response: Response;
     try {
       reserved = options.budget.acquire(request);
-      return await answer(request);
+      tenant = options.tenants.of(request);
+      response = await answer(request, tenant);
     } catch (error) {
-      return thrownErrorResponse(error, logger);
+      response = thrownErrorResponse(error, logger);
     } finally {
       if (reserved >= 0) options.budget.release(reserved);
     }
+    options.tenantMetrics.count(tenant, response.status);
+    return response;
   };
 
-  async function answer(request: Request): Promise<Response> {
+  async function answer(request: Request, tenant: string | undefined): Promise<Response> {
     const body = await readJsonBody(request, options.maxBodyBytes);
     if (!validator.Check(body)) throw new ValidationError("body", validator as never, body);
     const headers = request.headers;
@@ -88,6 +98,8 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
       async,
       traceparent,
       idempotencyKey,
+      tenant,
+      urgency: options.tenants.urgencyOf(request),
     });
     logOutcome(outcome, traceparent);
     return present(outcome, { traceparent });

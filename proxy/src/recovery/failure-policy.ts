@@ -123,6 +123,7 @@ export class FailurePolicy {
         payload: message.payload,
         // The whole request, so an operator can replay it as it was (a fresh attempt and deadline).
         request: message,
+        ...(message.tenant !== undefined ? { tenant: message.tenant } : {}),
       },
     );
   }

@@ -22,6 +22,8 @@ export interface ReclaimerOptions {
   writer: ReplyWriter;
   metrics: ProxyMetrics;
   logger: Logger;
+  /** The streams to look at (TENANT_LANES: the shard streams and their active lanes); default the shard streams. */
+  streams?: () => Promise<readonly string[]>;
 }
 
 /**
@@ -40,7 +42,10 @@ export class Reclaimer {
   /** One round over every shard: claim idle entries page by page (bounded), now and then forget dead consumers. */
   async run(): Promise<void> {
     const forget = ++this.rounds % 10 === 0;
-    for (const stream of this.options.queue.keys.requestStreams) {
+    const streams = this.options.streams
+      ? await this.options.streams()
+      : this.options.queue.keys.requestStreams;
+    for (const stream of streams) {
       try {
         await this.reclaimFrom(stream);
         if (forget) await this.forgetDeadConsumers(stream);

@@ -5,10 +5,15 @@ import type { RequestQueue } from "@rsd/shared";
  * scripts/trim.lua): acknowledged entries go, an unacknowledged request is never dropped.
  */
 export class Trimmer {
-  constructor(private readonly queue: RequestQueue) {}
+  constructor(
+    private readonly queue: RequestQueue,
+    /** The streams to trim (TENANT_LANES: the shard streams and their active lanes); default the shard streams. */
+    private readonly streams?: () => Promise<readonly string[]>,
+  ) {}
 
-  /** Trims every shard; one that cannot be reached is skipped until the next round. */
+  /** Trims every shard (and lane); one that cannot be reached is skipped until the next round. */
   async run(): Promise<void> {
-    for (const stream of this.queue.keys.requestStreams) await this.queue.trim(stream).catch(() => undefined);
+    const streams = this.streams ? await this.streams() : this.queue.keys.requestStreams;
+    for (const stream of streams) await this.queue.trim(stream).catch(() => undefined);
   }
 }

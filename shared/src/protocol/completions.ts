@@ -19,6 +19,8 @@ export interface Completion {
   deadLetter?: DeadLetter;
   /** The request's deadline (epoch ms): how long a large result waits for its ingress. */
   deadline?: number;
+  /** Whose request it was (undefined = `default`): the stored result goes under that tenant's key. */
+  tenant?: string | undefined;
 }
 
 /** Some completions of a batch were not written (Redis refused them); none of those was acked. */
@@ -154,7 +156,7 @@ export class RedisCompletions implements Completions {
     }
     if (item.resultTtlS > 0)
       into.push(
-        commands.set(this.keys.result(item.reply.id), encodeStoredReply(item.reply), {
+        commands.set(this.keys.result(item.reply.id, item.tenant), encodeStoredReply(item.reply), {
           ttlS: item.resultTtlS,
         }),
       );

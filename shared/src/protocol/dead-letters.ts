@@ -123,7 +123,7 @@ export class DeadLetters {
     const request = replayOf(letter.request, now);
     const streams = this.keys.requestStreams;
     const stream = streams[Math.floor(Math.random() * streams.length)] as string;
-    const resultKey = this.keys.result(request.id);
+    const resultKey = this.keys.result(request.id, request.tenant);
     const pending = encodePending({
       id: request.id,
       status: "pending",

@@ -20,9 +20,17 @@ export class IdempotencyStore {
     this.keys = options.keys;
   }
 
-  /** Undefined when `owner` now holds the key; otherwise the one that held it already. */
-  async claim(key: string, owner: IdempotencyOwner, ttlS: number): Promise<IdempotencyOwner | undefined> {
-    const redisKey = this.keys.idempotency(key);
+  /**
+   * Undefined when `owner` now holds the key; otherwise the one that held it already. Keys are
+   * per `tenant` (undefined = `default`): another tenant's identical key is another key.
+   */
+  async claim(
+    key: string,
+    owner: IdempotencyOwner,
+    ttlS: number,
+    tenant?: string,
+  ): Promise<IdempotencyOwner | undefined> {
+    const redisKey = this.keys.idempotency(key, tenant);
     for (;;) {
       const value = `${owner.requestId} ${owner.hash}`;
       if (await this.client.set(redisKey, value, { ttlS, onlyIfAbsent: true })) return undefined;
@@ -39,8 +47,8 @@ export class IdempotencyStore {
    * removed only if the key expired and was claimed again in between. (The ingress's ACL user has
    * no EVAL for a compare-and-delete script.)
    */
-  async releaseIfOwner(key: string, requestId: string): Promise<boolean> {
-    const redisKey = this.keys.idempotency(key);
+  async releaseIfOwner(key: string, requestId: string, tenant?: string): Promise<boolean> {
+    const redisKey = this.keys.idempotency(key, tenant);
     const value = await this.client.get(redisKey);
     if (value === null || value.split(" ")[0] !== requestId) return false;
     await this.client.del([redisKey]);

@@ -1,4 +1,5 @@
 import calculateSlot from "cluster-key-slot";
+import { scopedTenant } from "./tenant.ts";
 
 const slotCount = 16_384;
 
@@ -30,6 +31,12 @@ export class StreamKeys {
   readonly requestStreams: readonly string[];
   readonly dead: string;
   readonly fleet: string;
+  /**
+   * The hash tag of each shard's lane keys (TENANT_LANES): the shard tag, or with one shard the
+   * request stream's own name (`{rsd:requests}` hashes like `rsd:requests`), so a shard's lanes,
+   * its stream, its active set and its bell share one slot and one script can touch them all.
+   */
+  readonly laneTags: readonly string[];
 
   constructor(
     readonly prefix: string,
@@ -41,6 +48,36 @@ export class StreamKeys {
         : Array.from({ length: shards }, (_, index) => `${prefix}:requests:{${shardTag(index, shards)}}`);
     this.dead = `${prefix}:dead`;
     this.fleet = `${prefix}:fleet`;
+    this.laneTags =
+      shards === 1
+        ? [`${prefix}:requests`]
+        : Array.from({ length: shards }, (_, index) => shardTag(index, shards));
+  }
+
+  /**
+   * The lane of (tenant, urgency) in `shard`: (`default`, 3) is the shard's request stream itself,
+   * any other `<prefix>:lane:{<tag>}:<tenant>:<urgency>` (its id in the active set is the part
+   * after lanePrefix). Tenant names have no `:`, so the id splits back unambiguously.
+   */
+  lane(shard: number, tenant: string | undefined, urgency: number): string {
+    const scoped = scopedTenant(tenant);
+    if (scoped === undefined && urgency === 3) return this.requestStreams[shard] as string;
+    return `${this.lanePrefix(shard)}${laneId(scoped, urgency)}`;
+  }
+
+  /** What every non-default lane key of `shard` starts with. */
+  lanePrefix(shard: number): string {
+    return `${this.prefix}:lane:{${this.laneTags[shard]}}:`;
+  }
+
+  /** The set of `shard`'s lanes that may have work (`<tenant>:<urgency>` ids). */
+  activeLanes(shard: number): string {
+    return `${this.prefix}:lanes:{${this.laneTags[shard]}}`;
+  }
+
+  /** A one-entry stream the lane enqueue script writes to, so idle readers of `shard` wake up. */
+  bell(shard: number): string {
+    return `${this.prefix}:bell:{${this.laneTags[shard]}}`;
   }
 
   /** The first (with one shard: the only) request stream. */
@@ -53,9 +90,16 @@ export class StreamKeys {
     return `${this.prefix}:replies:${ingressId}`;
   }
 
-  /** Stored outcome of an async or idempotent request. */
-  result(requestId: string): string {
-    return `${this.prefix}:result:${requestId}`;
+  /**
+   * Stored outcome of an async or idempotent request. Another tenant's result lives under another
+   * name (`tresult:<tenant>:<id>`), so knowing the id is not enough to read it; `default` keeps
+   * the name it had before tenants. Tenant names have no `:`, so no two (tenant, id) pairs meet.
+   */
+  result(requestId: string, tenant?: string): string {
+    const scoped = scopedTenant(tenant);
+    return scoped === undefined
+      ? `${this.prefix}:result:${requestId}`
+      : `${this.prefix}:tresult:${scoped}:${requestId}`;
   }
 
   /** A result too large for the reply stream, until its ingress reads it (see inlineResultLimit). */
@@ -63,8 +107,18 @@ export class StreamKeys {
     return `${this.prefix}:body:${requestId}`;
   }
 
-  /** Idempotency key → request id and request hash. */
-  idempotency(key: string): string {
-    return `${this.prefix}:idem:${key}`;
+  /**
+   * Idempotency key → request id and request hash, per tenant (`tidem:<tenant>:<key>`; `default`
+   * keeps `idem:<key>`): two tenants using the same key never meet. A key may contain `:`, a
+   * tenant name may not, so the tenant always ends at the first `:` after `tidem:`.
+   */
+  idempotency(key: string, tenant?: string): string {
+    const scoped = scopedTenant(tenant);
+    return scoped === undefined ? `${this.prefix}:idem:${key}` : `${this.prefix}:tidem:${scoped}:${key}`;
   }
+}
+
+/** A lane's id in its shard's active set: `<tenant>:<urgency>` (`default` when undefined). */
+export function laneId(tenant: string | undefined, urgency: number): string {
+  return `${tenant ?? "default"}:${urgency}`;
 }

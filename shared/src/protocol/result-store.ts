@@ -21,17 +21,18 @@ export class ResultStore {
     this.keys = options.keys;
   }
 
-  async markPending(record: PendingRecord, ttlS: number): Promise<void> {
-    await this.client.set(this.keys.result(record.id), encodePending(record), { ttlS });
+  /** `tenant`: whose result it is (undefined = `default`); only that tenant reads it back. */
+  async markPending(record: PendingRecord, ttlS: number, tenant?: string): Promise<void> {
+    await this.client.set(this.keys.result(record.id, tenant), encodePending(record), { ttlS });
   }
 
-  async read(id: string): Promise<StoredRecord | undefined> {
-    const text = await this.client.get(this.keys.result(id));
+  async read(id: string, tenant?: string): Promise<StoredRecord | undefined> {
+    const text = await this.client.get(this.keys.result(id, tenant));
     return text === null ? undefined : decodeStored(text);
   }
 
-  async remove(id: string): Promise<void> {
-    await this.client.del([this.keys.result(id)]);
+  async remove(id: string, tenant?: string): Promise<void> {
+    await this.client.del([this.keys.result(id, tenant)]);
   }
 
   /** A large result's body (`reply.resultRef`), or undefined when it expired first. */

@@ -4,7 +4,7 @@
  */
 export const contract = {
   ingress: {
-    counters: ["rsd_ingress_requests_total", "rsd_ingress_shed_total"],
+    counters: ["rsd_ingress_requests_total", "rsd_ingress_shed_total", "rsd_tenant_requests_total"],
     gauges: ["rsd_ingress_inflight_requests"],
     histograms: ["rsd_ingress_request_duration_seconds"],
   },
@@ -16,6 +16,9 @@ export const contract = {
       "rsd_stream_length",
       "rsd_stream_lag",
       "rsd_stream_pending",
+      // Exported (as TYPE lines without samples) with TENANT_LANES off too, so dashboards never miss them.
+      "rsd_tenant_queue_depth",
+      "rsd_tenant_terminals_busy",
     ],
     histograms: ["rsd_proxy_processing_duration_seconds", "rsd_proxy_queue_wait_seconds"],
   },

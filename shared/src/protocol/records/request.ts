@@ -1,3 +1,4 @@
+import { isTenantName, scopedTenant } from "../tenant.ts";
 import { ABSENT, MalformedMessageError, META, numberAt, unpack } from "./fields.ts";
 
 /** Format version of request entries (see fields.ts for the versioning rule). */
@@ -24,16 +25,18 @@ export interface RequestMessage {
   kind: RequestKind;
   /** The client allows repeating it against the backend (idempotent method or an Idempotency-Key). */
   retrySafe: boolean;
+  /** The tenant that sent it (word 10); absent = `default`, so a one-tenant record keeps its shape. */
+  tenant?: string;
 }
 
 export type RequestKind = "json" | "http";
 
-/** Request `m`: id replyTo deadline enqueuedAt attempt resultTtlS kind retrySafe traceparent. */
+/** Request `m`: id replyTo deadline enqueuedAt attempt resultTtlS kind retrySafe traceparent tenant. */
 export function encodeRequest(message: RequestMessage): string[] {
   const meta =
     `${message.id} ${message.replyTo || ABSENT} ${message.deadline} ${message.enqueuedAt} ` +
     `${message.attempt} ${message.resultTtlS} ${message.kind} ${message.retrySafe ? 1 : 0} ` +
-    `${message.traceparent || ABSENT}`;
+    `${message.traceparent || ABSENT} ${message.tenant || ABSENT}`;
   return [META, meta, "payload", message.payload];
 }
 
@@ -53,7 +56,20 @@ export function decodeRequest(fields: readonly string[]): RequestMessage {
     retrySafe: retrySafe === "1",
   };
   if (traceparent && traceparent !== ABSENT) message.traceparent = traceparent;
+  const tenant = decodeTenant(meta[9]);
+  if (tenant !== undefined) message.tenant = tenant;
   return message;
+}
+
+/**
+ * Word 10, the tenant (appended after traceparent; an older writer has no word 10: `default`).
+ * It becomes part of key names, so a word that is no tenant name refuses the whole record.
+ */
+function decodeTenant(word: string | undefined): string | undefined {
+  if (word === undefined || word === ABSENT) return undefined;
+  if (!isTenantName(word))
+    throw new MalformedMessageError(`tenant is not a tenant name: ${word.slice(0, 40)}`);
+  return scopedTenant(word);
 }
 
 /** The next attempt of a request: the same message with attempt + 1. */

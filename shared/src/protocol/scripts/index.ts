@@ -26,4 +26,6 @@ export const scripts = {
   forgetConsumers: load("forget-consumers"),
   /** Re-enqueue a dead letter as a fresh request, then delete it (three keys: one Redis only). */
   replayDeadLetter: load("replay-dead-letter"),
+  /** TENANT_LANES: pick and read a shard's lanes by weighted fairness (keys of one slot). */
+  dispatch: load("dispatch"),
 } as const;

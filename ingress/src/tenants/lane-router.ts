@@ -1,0 +1,80 @@
+import { defaultTenant, type LaneQueue, type RequestMessage, type StreamKeys } from "@rsd/shared";
+import { HttpError, UnavailableError } from "../http/errors.ts";
+import { defaultUrgency } from "./priority.ts";
+
+/** 429: this tenant has more requests waiting than TENANT_MAX_QUEUE_DEPTH; the others carry on. */
+export class TenantQuotaError extends HttpError {
+  constructor(tenant: string, waiting: number, retryAfterS: number) {
+    super(429, `tenant ${tenant} has ${waiting} requests waiting (TENANT_MAX_QUEUE_DEPTH); retry later`, {
+      "retry-after": String(retryAfterS),
+    });
+  }
+}
+
+export interface LaneRouterOptions {
+  lanes: LaneQueue;
+  keys: StreamKeys;
+  /** TENANT_MAX_QUEUE_DEPTH (0 = off). */
+  tenantMaxQueueDepth: number;
+  /** MAX_QUEUE_DEPTH (0 = off): with lanes it also counts the requests waiting outside the shard streams. */
+  maxQueueDepth: number;
+}
+
+/**
+ * The ingress side of TENANT_LANES: which lane a request goes to, and the quotas read from the
+ * lanes' counts (refreshed by a periodic task, never per request). A request of (`default`,
+ * u=3) goes to the shard stream as before; any other to its lane, through the enqueue script.
+ */
+export class LaneRouter {
+  /** Counts older than this are not trusted (the poll is failing): no quota is enforced on them. */
+  private static readonly staleAfterMs = 2000;
+  readonly retryAfterS = 1;
+  private waiting = new Map<string, number>();
+  private totalWaiting = 0;
+  private readAt = 0;
+
+  constructor(private readonly options: LaneRouterOptions) {}
+
+  /** Whether the quotas need the lanes' counts at all (the periodic task runs only then). */
+  get polling(): boolean {
+    return this.options.tenantMaxQueueDepth > 0 || this.options.maxQueueDepth > 0;
+  }
+
+  /** The refusal for a new request of `tenant` (undefined = `default`), or undefined when it may go in. */
+  refusal(tenant: string | undefined, now: number): HttpError | undefined {
+    if (now - this.readAt > LaneRouter.staleAfterMs) return undefined;
+    const { maxQueueDepth, tenantMaxQueueDepth } = this.options;
+    if (maxQueueDepth > 0 && this.totalWaiting > maxQueueDepth)
+      return new UnavailableError(
+        `overloaded: ${this.totalWaiting} requests are waiting; retry later`,
+        this.retryAfterS,
+      );
+    const name = tenant ?? defaultTenant;
+    const waiting = this.waiting.get(name) ?? 0;
+    if (tenantMaxQueueDepth > 0 && waiting > tenantMaxQueueDepth)
+      return new TenantQuotaError(name, waiting, this.retryAfterS);
+    return undefined;
+  }
+
+  /** Puts `message` on its lane of the shard of `stream`; the default lane is the caller's (false). */
+  enqueue(stream: string, message: RequestMessage, urgency: number): Promise<void> | false {
+    if (message.tenant === undefined && urgency === defaultUrgency) return false;
+    const shard = Math.max(0, this.options.keys.requestStreams.indexOf(stream));
+    return this.options.lanes.enqueue(shard, message, urgency);
+  }
+
+  /** Reads every shard's per-tenant counts, over `counter`'s connection. */
+  async refresh(counter: LaneQueue): Promise<void> {
+    const waiting = new Map<string, number>();
+    let total = 0;
+    for (let shard = 0; shard < this.options.keys.shards; shard++) {
+      for (const counts of await counter.counts(shard)) {
+        waiting.set(counts.tenant, (waiting.get(counts.tenant) ?? 0) + counts.waiting);
+        total += counts.waiting;
+      }
+    }
+    this.waiting = waiting;
+    this.totalWaiting = total;
+    this.readAt = Date.now();
+  }
+}
