@@ -101,8 +101,9 @@ export const recoverySuite: Suite = (target) =>
           expect(await queue.forgetConsumers(stream, "pod-a", 600_000)).toEqual([]);
         }
       };
-      // The scripts of the request streams (the others have their own keys and tests).
-      const shas = [scripts.requeue, scripts.trim, scripts.forgetConsumers].map(({ sha }) => sha);
+      // The scripts of the request streams and their lanes (the others have their own keys and tests).
+      const used = [scripts.requeue, scripts.trim, scripts.forgetConsumers, scripts.dispatch];
+      const shas = used.map(({ sha }) => sha);
 
       await onEveryMaster(target(), "SCRIPT", "FLUSH");
       await onEveryMaster(target(), "CONFIG", "RESETSTAT");

@@ -169,6 +169,35 @@ export const storesSuite: Suite = (target) =>
       expect(await letters.trimOlderThan(60)).toBe(0);
     });
 
+    test("dead letters: a replay re-enqueues the request as attempt 1 and marks its tenant's outcome pending", async () => {
+      const keys = target().keys(target().shards);
+      const letters = new DeadLetters({ client: target().client, keys });
+      const failed = request("poison", { tenant: "acme", resultTtlS: 60, attempt: 3 });
+      const letter: DeadLetter = {
+        requestId: failed.id,
+        entry: "1-0",
+        attempts: 3,
+        error: "boom",
+        failedAt: Date.now(),
+        payload: failed.payload,
+        request: failed,
+        tenant: "acme",
+      };
+      const id = await target().client.xadd(keys.dead, encodeDeadLetter(letter));
+      const outcome = await letters.replay(id);
+      expect(outcome.status).toBe("replayed");
+      // The tenant's own stored outcome, never the default tenant's key of the same id.
+      const stored = await target().admin.get(keys.result(failed.id, "acme"));
+      expect(JSON.parse(stored ?? "{}")).toMatchObject({ id: failed.id, status: "pending" });
+      expect(await target().admin.exists(keys.result(failed.id))).toBe(0);
+      expect(await target().admin.xlen(keys.dead)).toBe(0);
+      const queued = (
+        await Promise.all(keys.requestStreams.map((stream) => streamEntries(target(), stream)))
+      ).flat();
+      expect(queued).toHaveLength(1);
+      expect(await letters.replay(id)).toEqual({ status: "missing" });
+    });
+
     test("node-wide facts: INFO from every master, and Redis's clock", async () => {
       const infos = await target().client.infoEveryMaster("memory");
       expect(infos).toHaveLength(target().masters.length);
