@@ -39,7 +39,13 @@ const replyStreamTtlS = 300;
  * The ingress's composition root: connections, background loops and the HTTP app, with one
  * start and one graceful stop.
  */
-export function createGateway(config: IngressConfig, logger: Logger, version: string) {
+export function createGateway(
+  config: IngressConfig,
+  logger: Logger,
+  version: string,
+  /** With tracing on: the traceparent of each request's server span (tracing/server-spans.ts). */
+  traceOf?: (request: Request) => string,
+) {
   // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
@@ -144,6 +150,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     maxBodyBytes: config.maxBodyBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     defaultTimeoutMs: config.requestTimeoutMs,
+    traceOf,
   });
   /**
    * POST /api/requests as Bun's router serves it (see main.ts): the same auth check, handler and
@@ -175,6 +182,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         defaultTimeoutMs: config.requestTimeoutMs,
+        traceOf,
       }),
     );
   // standardHostname: false — the router takes the path from the first "/" after "http://", as

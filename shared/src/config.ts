@@ -10,6 +10,7 @@ import {
   readString,
   readUrl,
 } from "./config-parse.ts";
+import { readTracingConfig, type TracingConfig } from "./tracing/config.ts";
 
 /** The configuration contract (docs/contract.md, "Environment variables"), parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -30,6 +31,8 @@ export interface CommonConfig {
   podName: string;
   logLevel: LogLevel;
   maxTimeoutMs: number;
+  /** OpenTelemetry traces (OTEL_* variables); undefined = off, and the SDK is never loaded. */
+  tracing: TracingConfig | undefined;
 }
 
 export interface IngressConfig extends CommonConfig {
@@ -96,6 +99,7 @@ function readCommon(env: Env, defaultPort: number): CommonConfig {
     ),
     logLevel: readEnum(env, "LOG_LEVEL", "info", logLevels),
     maxTimeoutMs: readInt(env, "MAX_TIMEOUT_MS", 300_000, 1, INT_MAX),
+    tracing: undefined,
   };
 }
 
@@ -104,6 +108,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const maxBodyBytes = readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB);
   return {
     ...common,
+    tracing: readTracingConfig(env, "rsd-ingress"),
     requestTimeoutMs: readInt(
       env,
       "REQUEST_TIMEOUT_MS",
@@ -138,6 +143,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
   return {
     ...common,
+    tracing: readTracingConfig(env, "rsd-proxy"),
     terminals: readInt(env, "TERMINALS", 5, 1, 1024),
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),

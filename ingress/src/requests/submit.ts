@@ -1,6 +1,7 @@
-import { continueTrace, type Logger, traceIdOf } from "@rsd/shared";
+import { type Logger, traceIdOf } from "@rsd/shared";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValidationError } from "elysia";
+import { clientTraceparent } from "../http/client-trace.ts";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { thrownErrorResponse } from "../http/error-plugin.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -22,6 +23,8 @@ export interface SubmitOptions {
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
+  /** The traceparent the request goes on with (its server span when tracing is on); default: clientTraceparent. */
+  traceOf?: (request: Request) => string;
 }
 
 function wantsAsync(prefer: string | null): boolean {
@@ -40,6 +43,7 @@ function wantsAsync(prefer: string | null): boolean {
  */
 export function submitHandler(options: SubmitOptions): (request: Request) => Promise<Response> {
   const { service, idempotency, logger } = options;
+  const traceOf = options.traceOf ?? clientTraceparent;
   const validator = TypeCompiler.Compile(submitBody(options.maxTimeoutMs));
 
   const logOutcome = (outcome: RequestOutcome, traceparent: string) => {
@@ -74,7 +78,7 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
     const body = await readJsonBody(request, options.maxBodyBytes);
     if (!validator.Check(body)) throw new ValidationError("body", validator as never, body);
     const headers = request.headers;
-    const traceparent = continueTrace(headers.get("traceparent") ?? undefined);
+    const traceparent = traceOf(request);
     const idempotencyKey = headers.get("idempotency-key") ?? undefined;
     if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
     const timeoutMs = body.timeoutMs ?? options.defaultTimeoutMs;

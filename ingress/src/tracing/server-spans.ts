@@ -1,0 +1,78 @@
+import type { TracingConfig } from "@rsd/shared";
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  startTracing,
+  type Tracing,
+} from "@rsd/shared/tracing";
+import { clientTraceparent } from "../http/client-trace.ts";
+import { requestPath } from "../http/request-target.ts";
+
+type Handle = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The ingress's server spans: one per POST /api/requests and per /proxy/* request, the client's
+ * `traceparent` as parent when it sent a valid one. The span's own traceparent is what the request
+ * record carries to the proxies, so their spans hang below it. This module is imported only when
+ * tracing is on (main.ts); with it off the routes are not wrapped at all.
+ */
+export class IngressTracing {
+  /** The span of each request being handled, for the handler that builds its record. */
+  private readonly traceparents = new WeakMap<Request, string>();
+
+  constructor(private readonly tracing: Tracing) {}
+
+  /** What the record carries: this request's server span, or the untraced hop (a route not wrapped). */
+  readonly traceparentOf = (request: Request): string =>
+    this.traceparents.get(request) ?? clientTraceparent(request);
+
+  /** POST /api/requests through Bun's router: every request gets a span. */
+  submitRoute(handle: Handle): Handle {
+    return (request) => this.traced(request, "/api/requests", handle);
+  }
+
+  /** Everything else: only /proxy/* gets a span (health, docs and fleet reads are not traced). */
+  appRoutes(handle: Handle): Handle {
+    return (request) => {
+      const path = requestPath(request.url);
+      return path?.startsWith("/proxy/") ? this.traced(request, "/proxy/*", handle) : handle(request);
+    };
+  }
+
+  shutdown(timeoutMs: number): Promise<void> {
+    return this.tracing.shutdown(timeoutMs);
+  }
+
+  private async traced(request: Request, route: string, handle: Handle): Promise<Response> {
+    const span = this.tracing.startSpan({
+      name: `${request.method} ${route}`,
+      kind: "server",
+      parent: request.headers.get("traceparent")?.trim().toLowerCase(),
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: request.method,
+        [ATTR_HTTP_ROUTE]: route,
+        [ATTR_URL_PATH]: requestPath(request.url),
+        [ATTR_URL_SCHEME]: "http",
+      },
+    });
+    this.traceparents.set(request, span.traceparent);
+    try {
+      const response = await handle(request);
+      span.set(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
+      if (response.status >= 500) span.fail(String(response.status));
+      return response;
+    } catch (error) {
+      span.fail(error instanceof Error ? error.name : "Error");
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+}
+
+export async function startIngressTracing(config: TracingConfig): Promise<IngressTracing> {
+  return new IngressTracing((await startTracing(config)) as Tracing);
+}

@@ -1,0 +1,181 @@
+import {
+  type Attributes,
+  type Link,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from "@opentelemetry/api";
+import { parseTraceParent } from "@opentelemetry/core";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  type IdGenerator,
+  ParentBasedSampler,
+  RandomIdGenerator,
+  type Sampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
+import { ATTR_ERROR_TYPE } from "./attributes.ts";
+import type { TracingConfig } from "./config.ts";
+import type { AttributeValue, SpanHandle, SpanKindName, SpanStart, Tracing } from "./types.ts";
+
+const kinds: Record<SpanKindName, SpanKind> = {
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+  internal: SpanKind.INTERNAL,
+};
+
+/**
+ * Bounds of what tracing may hold in memory: at most `maxQueueSize` ended spans wait for export
+ * (more are dropped, never queued), each with bounded attributes, links and value lengths.
+ */
+const limits = {
+  maxQueueSize: 2048,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 1000,
+  exportTimeoutMillis: 10_000,
+  spanLimits: {
+    attributeCountLimit: 32,
+    attributeValueLengthLimit: 512,
+    linkCountLimit: 8,
+    eventCountLimit: 8,
+  },
+};
+
+/**
+ * The SDK's random ids, except for a span whose id the caller chose (SpanStart.spanId): the SDK
+ * asks its IdGenerator for the span id synchronously inside startSpan, so a one-shot slot set just
+ * before the call is taken by exactly that span.
+ */
+class ChosenIdGenerator implements IdGenerator {
+  chosen: string | undefined;
+  private readonly random = new RandomIdGenerator();
+
+  generateTraceId(): string {
+    return this.random.generateTraceId();
+  }
+
+  generateSpanId(): string {
+    const chosen = this.chosen;
+    if (chosen === undefined) return this.random.generateSpanId();
+    this.chosen = undefined;
+    return chosen;
+  }
+}
+
+function samplerFor(config: TracingConfig): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
+  switch (config.sampler) {
+    case "always_on":
+      return new AlwaysOnSampler();
+    case "always_off":
+      return new AlwaysOffSampler();
+    case "traceidratio":
+      return ratio;
+    case "parentbased_always_off":
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case "parentbased_traceidratio":
+      return new ParentBasedSampler({ root: ratio });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/** The SDK's own OTLP/HTTP exporter for the protocol; only that one is loaded. */
+async function exporterFor(config: TracingConfig): Promise<SpanExporter> {
+  const url = `${config.endpoint}/v1/traces`;
+  if (config.protocol === "http/json") {
+    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
+    return new OTLPTraceExporter({ url }) as unknown as SpanExporter;
+  }
+  const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-proto");
+  return new OTLPTraceExporter({ url });
+}
+
+export function traceparentOf(context: SpanContext): string {
+  const sampled = (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+  return `00-${context.traceId}-${context.spanId}-${sampled ? "01" : "00"}`;
+}
+
+class SdkSpan implements SpanHandle {
+  readonly traceparent: string;
+  readonly recording: boolean;
+
+  constructor(private readonly span: Span) {
+    this.traceparent = traceparentOf(span.spanContext());
+    this.recording = span.isRecording();
+  }
+
+  set(key: string, value: AttributeValue | undefined): void {
+    if (value !== undefined) this.span.setAttribute(key, value);
+  }
+
+  fail(errorType: string, message?: string): void {
+    this.span.setAttribute(ATTR_ERROR_TYPE, errorType);
+    this.span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
+  }
+
+  end(endTime?: number): void {
+    this.span.end(endTime);
+  }
+}
+
+export async function createTracing(config: TracingConfig): Promise<Tracing> {
+  const ids = new ChosenIdGenerator();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ ...config.resourceAttributes, "service.name": config.serviceName }),
+    sampler: samplerFor(config),
+    idGenerator: ids,
+    spanLimits: limits.spanLimits,
+    spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFor(config), ...limits })],
+  });
+  const tracer = provider.getTracer("redis-stream-demo");
+
+  return {
+    startSpan(start: SpanStart): SpanHandle {
+      const parent = start.parent ? parseTraceParent(start.parent) : null;
+      const context = parent
+        ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true })
+        : ROOT_CONTEXT;
+      const links: Link[] = [];
+      for (const link of start.links ?? []) {
+        const linked = parseTraceParent(link);
+        if (linked) links.push({ context: linked });
+      }
+      ids.chosen = start.spanId;
+      try {
+        const span = tracer.startSpan(
+          start.name,
+          {
+            kind: kinds[start.kind],
+            attributes: start.attributes as Attributes | undefined,
+            links,
+            ...(start.startTime !== undefined ? { startTime: start.startTime } : {}),
+          },
+          context,
+        );
+        return new SdkSpan(span);
+      } finally {
+        ids.chosen = undefined;
+      }
+    },
+    async shutdown(timeoutMs: number): Promise<void> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([provider.shutdown().catch(() => {}), deadline]);
+      clearTimeout(timer);
+    },
+  };
+}
