@@ -45,6 +45,14 @@ describe("traces from client to backend", () => {
     receiver?.stop();
   });
 
+  /** Waits until at least `count` spans of the trace have arrived. */
+  const spansOf = async (traceId: string, count: number): Promise<ReceivedSpan[]> => {
+    await waitFor(`${count} spans of trace ${traceId}`, () => receiver.trace(traceId).length >= count, {
+      timeoutMs: 20_000,
+    });
+    return receiver.trace(traceId);
+  };
+
   const one = (spans: ReceivedSpan[], kind: number) => {
     const found = spans.filter((span) => span.kind === kind);
     expect(found).toHaveLength(1);
@@ -60,13 +68,7 @@ describe("traces from client to backend", () => {
     );
     expect(answer.status).toBe(200);
 
-    const spans = await waitFor(
-      "four spans of the trace",
-      () => receiver.trace(traceId).length >= 4 && receiver.trace(traceId),
-      {
-        timeoutMs: 20_000,
-      },
-    );
+    const spans = await spansOf(traceId, 4);
     expect(spans).toHaveLength(4);
     const server = one(spans, SERVER);
     const queue = one(spans, PRODUCER);
@@ -138,11 +140,8 @@ describe("traces from client to backend", () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(`ok ${traceId}`);
 
-    const spans = await waitFor(
-      "seven spans: ingress, and queue + attempt + call twice",
-      () => receiver.trace(traceId).length >= 7 && receiver.trace(traceId),
-      { timeoutMs: 20_000 },
-    );
+    // The ingress, and a queue, an attempt and an upstream call per attempt.
+    const spans = await spansOf(traceId, 7);
     expect(spans).toHaveLength(7);
     const server = one(spans, SERVER);
     expect(server.name).toBe("GET /proxy/*");
