@@ -4,14 +4,24 @@
  * GET /healthz on the same ingress), saturation with the load tester (3 × 50 terminals at
  * 150 ms); prints a table and rewrites docs/benchmarks.md with the command, date and machine.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
 import { runOverheadComparison } from "./overhead.ts";
-import { type BenchRun, benchmarksMarkdown, cpuTable, resultsTable, roundsSummary } from "./report.ts";
+import {
+  type BenchRun,
+  benchmarksMarkdown,
+  cpuTable,
+  resultsTable,
+  roundsSummary,
+  tracingMarkdown,
+  tracingSectionOf,
+  withTracingSection,
+} from "./report.ts";
 import { runClusterOverhead, runSaturation } from "./scenarios.ts";
+import { runTracingComparison } from "./tracing.ts";
 
 const program = new Command("bench")
   .description(
@@ -25,7 +35,12 @@ const program = new Command("bench")
     }),
   )
   .addOption(
-    new Option("--only <scenario>", "run one scenario").choices(["overhead", "saturation", "cluster"]),
+    new Option("--only <scenario>", "run one scenario").choices([
+      "overhead",
+      "saturation",
+      "cluster",
+      "tracing",
+    ]),
   )
   .addOption(
     // Five: consecutive 10 s runs on a shared 2-core machine differ by up to 20%, and the median
@@ -44,7 +59,7 @@ const program = new Command("bench")
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation" | "cluster";
+  only?: "overhead" | "saturation" | "cluster" | "tracing";
   rounds: number;
   output: string;
   write: boolean;
@@ -73,6 +88,21 @@ const run: BenchRun = {
 };
 
 const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
+// Tracing's comparison (issue 20) runs only when asked for: it writes its own section of the doc.
+if (options.only === "tracing") {
+  const comparison = await runTracingComparison(options.duration, options.rounds, log);
+  const section = tracingMarkdown(run, comparison);
+  console.log(section);
+  if (options.write) {
+    const output = resolve(repoRoot, options.output);
+    writeFileSync(
+      output,
+      withTracingSection(existsSync(output) ? readFileSync(output, "utf8") : "", section),
+    );
+    log(`wrote the tracing section of ${output}`);
+  }
+  process.exit(0);
+}
 if (wanted("overhead")) {
   const comparison = await runOverheadComparison(options.duration, options.rounds, log);
   run.overhead = comparison.overhead;
@@ -89,7 +119,10 @@ const cpu = cpuTable(run);
 if (cpu) console.log(`\nCPU per request, by process:\n${cpu}`);
 if (options.write && run.overhead && run.saturation && run.cluster) {
   const output = resolve(repoRoot, options.output);
-  writeFileSync(output, benchmarksMarkdown(run));
+  // A full run rewrites the file but keeps the last tracing comparison (its own scenario).
+  const tracing = existsSync(output) ? tracingSectionOf(readFileSync(output, "utf8")) : undefined;
+  const markdown = benchmarksMarkdown(run);
+  writeFileSync(output, tracing ? withTracingSection(markdown, tracing) : markdown);
   log(`wrote ${output}`);
 } else if (options.write) {
   log("one scenario only: docs/benchmarks.md is left as it is (it always holds a complete run)");

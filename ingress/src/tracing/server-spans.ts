@@ -47,22 +47,26 @@ export class IngressTracing {
   }
 
   private async traced(request: Request, route: string, handle: Handle): Promise<Response> {
+    const method = request.method;
     const span = this.tracing.startSpan({
-      name: `${request.method} ${route}`,
+      name: `${method} ${route}`,
       kind: "server",
       parent: request.headers.get("traceparent")?.trim().toLowerCase(),
-      attributes: {
-        [ATTR_HTTP_REQUEST_METHOD]: request.method,
-        [ATTR_HTTP_ROUTE]: route,
-        [ATTR_URL_PATH]: requestPath(request.url),
-        [ATTR_URL_SCHEME]: "http",
-      },
     });
     this.traceparents.set(request, span.traceparent);
+    // Attributes only for a span that is kept: most are dropped at a low sampling ratio.
+    if (span.recording) {
+      span.set(ATTR_HTTP_REQUEST_METHOD, method);
+      span.set(ATTR_HTTP_ROUTE, route);
+      span.set(ATTR_URL_PATH, requestPath(request.url));
+      span.set(ATTR_URL_SCHEME, "http");
+    }
     try {
       const response = await handle(request);
-      span.set(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-      if (response.status >= 500) span.fail(String(response.status));
+      if (span.recording) {
+        span.set(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
+        if (response.status >= 500) span.fail(String(response.status));
+      }
       return response;
     } catch (error) {
       span.fail(error instanceof Error ? error.name : "Error");

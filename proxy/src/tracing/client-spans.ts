@@ -4,6 +4,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
+  isSampled,
   type Tracing,
 } from "@rsd/shared/tracing";
 import type { Send } from "../handlers/http.ts";
@@ -16,12 +17,14 @@ import type { Send } from "../handlers/http.ts";
  */
 export function tracedSend(tracing: Tracing): Send {
   return async (url, init) => {
+    const parent = init.headers.get("traceparent") ?? undefined;
+    if (tracing.followsParent && !isSampled(parent)) return await fetch(url, init);
     const target = new URL(url);
     const method = init.method ?? "GET";
     const span = tracing.startSpan({
       name: method,
       kind: "client",
-      parent: init.headers.get("traceparent") ?? undefined,
+      parent,
       attributes: {
         [ATTR_HTTP_REQUEST_METHOD]: method,
         [ATTR_SERVER_ADDRESS]: target.hostname,

@@ -9,6 +9,18 @@ export function attemptSpanId(requestId: string, attempt: number): string {
   return (hash === 0n ? 1n : hash).toString(16).padStart(16, "0");
 }
 
+/**
+ * Whether a traceparent's sampled flag is set. With a parent-based sampler an unsampled parent
+ * means no span below it is recorded, so the proxy skips making them (Tracing.followsParent).
+ */
+export function isSampled(traceparent: string | undefined): boolean {
+  return (
+    traceparent !== undefined &&
+    traceparent.length === 55 &&
+    (parseInt(traceparent[54] as string, 16) & 1) === 1
+  );
+}
+
 /** A traceparent for the span `spanId` in the trace of `traceparent` (sampled flag kept). */
 export function withSpanId(traceparent: string, spanId: string): string {
   return `${traceparent.slice(0, 36)}${spanId}${traceparent.slice(52)}`;

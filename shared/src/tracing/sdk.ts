@@ -142,6 +142,7 @@ export async function createTracing(config: TracingConfig): Promise<Tracing> {
   const tracer = provider.getTracer("redis-stream-demo");
 
   return {
+    followsParent: config.sampler.startsWith("parentbased_"),
     startSpan(start: SpanStart): SpanHandle {
       const parent = start.parent ? parseTraceParent(start.parent) : null;
       const context = parent

@@ -36,6 +36,11 @@ export interface SpanHandle {
 }
 
 export interface Tracing {
+  /**
+   * The sampler is parent-based: a span whose parent was not sampled is not recorded either, so a
+   * caller may skip it (and its attributes) altogether.
+   */
+  readonly followsParent: boolean;
   startSpan(start: SpanStart): SpanHandle;
   /** Exports what is queued, waiting at most `timeoutMs`; spans ended later are dropped. */
   shutdown(timeoutMs: number): Promise<void>;
