@@ -30,6 +30,5 @@ export const ATTR_RSD_REQUEST_ID = "rsd.request.id";
 export const ATTR_RSD_ATTEMPT = "rsd.attempt";
 export const ATTR_RSD_POD = "rsd.pod";
 export const ATTR_RSD_TERMINAL = "rsd.terminal";
-export const ATTR_RSD_TENANT = "rsd.tenant";
 export const ATTR_RSD_OUTCOME = "rsd.outcome";
 export const ATTR_RSD_KIND = "rsd.request.kind";
