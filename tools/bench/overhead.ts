@@ -35,7 +35,7 @@ interface Target {
   processes: Record<string, number>;
 }
 
-const median = (results: PostResult[]): PostResult => {
+export const median = (results: PostResult[]): PostResult => {
   const sorted = [...results].sort((a, b) => a.rps - b.rps);
   return sorted[Math.floor(sorted.length / 2)] as PostResult;
 };

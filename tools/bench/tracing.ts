@@ -1,4 +1,5 @@
 import { Launcher } from "./launcher.ts";
+import { median } from "./overhead.ts";
 import {
   expectRoundTrip,
   measured,
@@ -97,8 +98,6 @@ export async function runTracingComparison(
         "on 1%": results["on 1%"].at(-1)?.rps ?? 0,
       });
     }
-    const median = (list: PostResult[]) =>
-      [...list].sort((a, b) => a.rps - b.rps)[Math.floor(list.length / 2)] as PostResult;
     return {
       results: {
         off: median(results.off),

@@ -69,7 +69,7 @@ export class IngressTracing {
       }
       return response;
     } catch (error) {
-      span.fail(error instanceof Error ? error.name : "Error");
+      span.fail(error);
       throw error;
     } finally {
       span.end();

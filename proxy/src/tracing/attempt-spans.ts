@@ -103,10 +103,7 @@ export class TracedHandler implements Handler {
           ? "failed"
           : "error";
       span.set(ATTR_RSD_OUTCOME, outcome);
-      span.fail(
-        error instanceof Error ? error.name : "Error",
-        error instanceof Error ? error.message : undefined,
-      );
+      span.fail(error);
       throw error;
     } finally {
       span.end();

@@ -39,10 +39,7 @@ export function tracedSend(tracing: Tracing): Send {
       if (response.status >= 400) span.fail(String(response.status));
       return response;
     } catch (error) {
-      span.fail(
-        error instanceof Error ? error.name : "Error",
-        error instanceof Error ? error.message : undefined,
-      );
+      span.fail(error);
       throw error;
     } finally {
       span.end();

@@ -120,8 +120,10 @@ class SdkSpan implements SpanHandle {
     if (value !== undefined) this.span.setAttribute(key, value);
   }
 
-  fail(errorType: string, message?: string): void {
-    this.span.setAttribute(ATTR_ERROR_TYPE, errorType);
+  fail(cause: unknown): void {
+    const thrown = typeof cause !== "string";
+    this.span.setAttribute(ATTR_ERROR_TYPE, thrown ? (cause instanceof Error ? cause.name : "Error") : cause);
+    const message = thrown && cause instanceof Error ? cause.message : undefined;
     this.span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
   }
 

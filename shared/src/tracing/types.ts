@@ -30,8 +30,11 @@ export interface SpanHandle {
   /** False when the sampler dropped it: setting attributes is then wasted work. */
   readonly recording: boolean;
   set(key: string, value: AttributeValue | undefined): void;
-  /** Marks the span failed, with `error.type`. */
-  fail(errorType: string, message?: string): void;
+  /**
+   * Marks the span failed. `cause` is the `error.type` itself (e.g. a status code) or what was
+   * thrown (its name becomes `error.type`, its message the status description).
+   */
+  fail(cause: unknown): void;
   end(endTime?: number): void;
 }
 
