@@ -1,6 +1,9 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { Stack } from "../helpers/stack.ts";
 import { TestUpstream } from "../helpers/upstream.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait has its own deadline).
+setDefaultTimeout(60_000);
 
 const upstream = new TestUpstream();
 /** A plain TCP listener: any exporter that tried to send would at least connect. */

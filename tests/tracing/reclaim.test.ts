@@ -1,9 +1,12 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { attemptSpanId } from "@rsd/shared/tracing";
 import { OtlpReceiver, type ReceivedSpan } from "../helpers/otlp-receiver.ts";
 import { Stack } from "../helpers/stack.ts";
 import { TestUpstream } from "../helpers/upstream.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait has its own deadline).
+setDefaultTimeout(60_000);
 
 const receiver = new OtlpReceiver();
 const upstream = new TestUpstream();

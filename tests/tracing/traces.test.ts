@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { OtlpReceiver, type ReceivedSpan } from "../helpers/otlp-receiver.ts";
 import { Stack } from "../helpers/stack.ts";
 import { TestUpstream } from "../helpers/upstream.ts";
 import { waitFor } from "../helpers/wait.ts";
+
+// Real processes on a shared 2-core machine: a minute per test (each wait has its own deadline).
+setDefaultTimeout(60_000);
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -167,6 +170,30 @@ describe("traces from client to backend", () => {
     expect(new Set(calls.map((span) => span.parentSpanId))).toEqual(
       new Set(attempts.map((span) => span.spanId)),
     );
+  });
+
+  test("hostile or careless traceparents start a new trace (and are never echoed back as they came)", async () => {
+    const odd = [
+      "garbage",
+      `00-${"0".repeat(32)}-${hex(16)}-01`, // all-zero trace id: invalid
+      `00-${hex(32)}-${"0".repeat(16)}-01`, // all-zero span id: invalid
+      `ff-${hex(32)}-${hex(16)}-01`, // version ff is forbidden
+      `00-${hex(32)}-${hex(16)}-01-${"x".repeat(4000)}`,
+    ];
+    const answers = await Promise.all(
+      odd.map((traceparent) => stack.request({ payload: 1 }, { traceparent })),
+    );
+    for (const [index, answer] of answers.entries()) {
+      expect(answer.status).toBe(200);
+      const sent = answer.headers.get("traceparent") ?? "";
+      expect(sent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(odd[index]).not.toContain(sent.slice(3, 35));
+    }
+    for (const answer of answers) {
+      // A root span: the ingress span has no parent.
+      const spans = await spansOf((answer.headers.get("traceparent") ?? "").slice(3, 35), 4);
+      expect(spans.find((span) => span.kind === SERVER)?.parentSpanId).toBe("");
+    }
   });
 
   // Last: it stops the services, whose graceful stop flushes what they still hold.
