@@ -1,8 +1,7 @@
 import { Launcher } from "./launcher.ts";
-import { median } from "./overhead.ts";
+import { interleavedRounds, type RoundTarget } from "./rounds.ts";
 import {
   expectRoundTrip,
-  measured,
   OVERHEAD_BODY,
   type PostResult,
   postRun,
@@ -67,46 +66,29 @@ export async function runTracingComparison(
   const launcher = new Launcher();
   const sink = startSink();
   try {
-    const targets = {} as Record<TracingVariant, { url: string; processes: Record<string, number> }>;
+    const targets = {} as Record<TracingVariant, RoundTarget>;
     for (const variant of TRACING_VARIANTS) {
       const redis = await launcher.redis();
       const env = { ...serviceEnv(redis.url, "bench-tracing"), ...tracingEnv(variant, sink.url) };
       const { ingress, proxy } = await startOverheadStack(launcher, env);
       await expectRoundTrip(ingress.url, OVERHEAD_BODY);
       targets[variant] = {
-        url: ingress.url,
+        run: postRun(ingress.url, durationS),
         processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
       };
     }
     log("tracing: warming up");
     for (const variant of TRACING_VARIANTS)
-      await runWrk(postRun(targets[variant].url, Math.min(3, durationS)));
-
-    const results: Record<TracingVariant, PostResult[]> = { off: [], "on 100%": [], "on 1%": [] };
-    const perRound: Record<TracingVariant, number>[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      log(
-        `tracing: round ${round} of ${rounds}: POST for ${durationS} s each, ${TRACING_VARIANTS.join(" → ")}`,
-      );
-      for (const variant of TRACING_VARIANTS) {
-        const target = targets[variant];
-        results[variant].push(await measured(postRun(target.url, durationS), target.processes));
-      }
-      perRound.push({
-        off: results.off.at(-1)?.rps ?? 0,
-        "on 100%": results["on 100%"].at(-1)?.rps ?? 0,
-        "on 1%": results["on 1%"].at(-1)?.rps ?? 0,
-      });
-    }
-    return {
-      results: {
-        off: median(results.off),
-        "on 100%": median(results["on 100%"]),
-        "on 1%": median(results["on 1%"]),
-      },
-      rounds: perRound,
-      exported: { ...sink.exported },
-    };
+      await runWrk({ ...targets[variant].run, durationS: Math.min(3, durationS) });
+    const { medians, perRound } = await interleavedRounds({
+      names: TRACING_VARIANTS,
+      targets,
+      rounds,
+      durationS,
+      log,
+      label: "tracing",
+    });
+    return { results: medians, rounds: perRound, exported: { ...sink.exported } };
   } finally {
     // A graceful stop: the traced services flush to the sink before it goes.
     await launcher.stopAll();

@@ -1,10 +1,10 @@
 import type { TracingConfig } from "@rsd/shared";
 import {
   ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
+  endOnResponse,
   startTracing,
   type Tracing,
 } from "@rsd/shared/tracing";
@@ -61,19 +61,7 @@ export class IngressTracing {
       span.set(ATTR_URL_PATH, requestPath(request.url));
       span.set(ATTR_URL_SCHEME, "http");
     }
-    try {
-      const response = await handle(request);
-      if (span.recording) {
-        span.set(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-        if (response.status >= 500) span.fail(String(response.status));
-      }
-      return response;
-    } catch (error) {
-      span.fail(error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    return await endOnResponse(span, () => handle(request), 500);
   }
 }
 

@@ -1,9 +1,9 @@
 import {
   ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
+  endOnResponse,
   isSampled,
   type Tracing,
 } from "@rsd/shared/tracing";
@@ -33,16 +33,6 @@ export function tracedSend(tracing: Tracing): Send {
       },
     });
     init.headers.set("traceparent", span.traceparent);
-    try {
-      const response = await fetch(url, init);
-      span.set(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
-      if (response.status >= 400) span.fail(String(response.status));
-      return response;
-    } catch (error) {
-      span.fail(error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    return await endOnResponse(span, () => fetch(url, init), 400);
   };
 }
