@@ -20,7 +20,7 @@ const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, "ingress", config.podName);
 // Tracing's modules (and the OpenTelemetry SDK) are imported only when it is on: off costs nothing.
 const tracing = config.tracing
-  ? await (await import("./tracing/server-spans.ts")).startIngressTracing(config.tracing)
+  ? await (await import("./tracing/server-spans.ts")).startIngressTracing(config.tracing, logger)
   : undefined;
 const gateway = createGateway(config, logger, packageJson.version, tracing?.traceparentOf);
 const instrumentation = { metrics: gateway.metrics, connections: gateway.connections };

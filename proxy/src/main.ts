@@ -17,7 +17,7 @@ const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, "proxy", config.podName);
 // Tracing's modules (and the OpenTelemetry SDK) are imported only when it is on: off costs nothing.
 const tracing = config.tracing
-  ? await (await import("./tracing/index.ts")).startProxyTracing(config.tracing)
+  ? await (await import("./tracing/index.ts")).startProxyTracing(config.tracing, logger)
   : undefined;
 const worker = createWorker(config, logger, tracing);
 const server = Bun.serve({ port: config.port, fetch: (request) => worker.app.fetch(request) });

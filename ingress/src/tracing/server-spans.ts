@@ -1,4 +1,4 @@
-import type { TracingConfig } from "@rsd/shared";
+import type { Logger, TracingConfig } from "@rsd/shared";
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_ROUTE,
@@ -65,6 +65,8 @@ export class IngressTracing {
   }
 }
 
-export async function startIngressTracing(config: TracingConfig): Promise<IngressTracing> {
-  return new IngressTracing((await startTracing(config)) as Tracing);
+export async function startIngressTracing(config: TracingConfig, logger: Logger): Promise<IngressTracing> {
+  return new IngressTracing(
+    (await startTracing(config, (msg, fields) => logger.warn(msg, fields))) as Tracing,
+  );
 }

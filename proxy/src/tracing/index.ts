@@ -1,4 +1,4 @@
-import type { TracingConfig } from "@rsd/shared";
+import type { Logger, TracingConfig } from "@rsd/shared";
 import { startTracing, type Tracing } from "@rsd/shared/tracing";
 import type { Handler } from "../handlers/handler.ts";
 import type { Send } from "../handlers/http.ts";
@@ -22,6 +22,6 @@ export class ProxyTracing {
   }
 }
 
-export async function startProxyTracing(config: TracingConfig): Promise<ProxyTracing> {
-  return new ProxyTracing((await startTracing(config)) as Tracing);
+export async function startProxyTracing(config: TracingConfig, logger: Logger): Promise<ProxyTracing> {
+  return new ProxyTracing((await startTracing(config, (msg, fields) => logger.warn(msg, fields))) as Tracing);
 }

@@ -1,5 +1,7 @@
 import {
   type Attributes,
+  DiagLogLevel,
+  diag,
   type Link,
   ROOT_CONTEXT,
   type Span,
@@ -9,7 +11,7 @@ import {
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
-import { parseTraceParent } from "@opentelemetry/core";
+import { parseTraceParent, setGlobalErrorHandler } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -132,7 +134,38 @@ class SdkSpan implements SpanHandle {
   }
 }
 
-export async function createTracing(config: TracingConfig): Promise<Tracing> {
+/**
+ * The SDK reports failed exports (a collector away) and dropped spans (queue full) through its
+ * global error handler and `diag`; both go to `warn`, at most one line every 30 s (with how many
+ * were left out), so a collector that is down is visible without flooding the log.
+ */
+function reportProblems(warn: (message: string, fields: Record<string, unknown>) => void): void {
+  let lastAt = 0;
+  let suppressed = 0;
+  const report = (problem: unknown) => {
+    const now = Date.now();
+    if (now - lastAt < 30_000) {
+      suppressed++;
+      return;
+    }
+    const message = problem instanceof Error ? problem.message : String(problem);
+    warn("tracing: spans not exported", { problem: message.slice(0, 300), suppressed });
+    lastAt = now;
+    suppressed = 0;
+  };
+  setGlobalErrorHandler(report);
+  const ignore = () => {};
+  diag.setLogger(
+    { error: report, warn: report, info: ignore, debug: ignore, verbose: ignore },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
+
+export async function createTracing(
+  config: TracingConfig,
+  warn: (message: string, fields: Record<string, unknown>) => void = () => {},
+): Promise<Tracing> {
+  reportProblems(warn);
   const ids = new ChosenIdGenerator();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ ...config.resourceAttributes, "service.name": config.serviceName }),
