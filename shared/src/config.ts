@@ -108,7 +108,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const maxBodyBytes = readInt(env, "MAX_BODY_BYTES", MIB, 1, 64 * MIB);
   return {
     ...common,
-    tracing: readTracingConfig(env, "rsd-ingress"),
+    tracing: readTracingConfig(env, "rsd-ingress", common.podName),
     requestTimeoutMs: readInt(
       env,
       "REQUEST_TIMEOUT_MS",
@@ -143,7 +143,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
   return {
     ...common,
-    tracing: readTracingConfig(env, "rsd-proxy"),
+    tracing: readTracingConfig(env, "rsd-proxy", common.podName),
     terminals: readInt(env, "TERMINALS", 5, 1, 1024),
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),

@@ -32,6 +32,7 @@ describe("tracing configuration (OTEL_*)", () => {
       sampler: "parentbased_always_on",
       samplerRatio: 1,
       resourceAttributes: {},
+      instanceId: expect.any(String),
     });
     expect(loadProxyConfig(endpoint).tracing?.serviceName).toBe("rsd-proxy");
   });

@@ -132,7 +132,12 @@ describe("traces from client to backend", () => {
     expect(new Set(receiver.requests.map((type) => type.split(";")[0]))).toEqual(
       new Set(["application/x-protobuf", "application/json"]),
     );
-    expect(queue.resource).toMatchObject({ "deployment.environment.name": "test", team: "a b" });
+    expect(queue.resource).toMatchObject({
+      "deployment.environment.name": "test",
+      team: "a b",
+      "service.instance.id": answer.body.pod as string,
+      "telemetry.sdk.language": "nodejs",
+    });
   });
 
   test("a retried request: two attempt spans in one trace, the second linked to the first", async () => {

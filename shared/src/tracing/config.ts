@@ -33,10 +33,16 @@ export interface TracingConfig {
   samplerRatio: number;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded. */
   resourceAttributes: Record<string, string>;
+  /** POD_NAME: the `service.instance.id` resource attribute, unless OTEL_RESOURCE_ATTRIBUTES sets one. */
+  instanceId: string;
 }
 
 /** Undefined when OTEL_EXPORTER_OTLP_ENDPOINT is unset: tracing is off and the SDK is never loaded. */
-export function readTracingConfig(env: Env, defaultServiceName: string): TracingConfig | undefined {
+export function readTracingConfig(
+  env: Env,
+  defaultServiceName: string,
+  instanceId: string,
+): TracingConfig | undefined {
   if (!env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) return undefined;
   return {
     endpoint: readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT", undefined, ["http:", "https:"]).replace(/\/+$/, ""),
@@ -51,6 +57,7 @@ export function readTracingConfig(env: Env, defaultServiceName: string): Tracing
     sampler: readEnum(env, "OTEL_TRACES_SAMPLER", "parentbased_always_on", samplerNames),
     samplerRatio: readRatio(env, "OTEL_TRACES_SAMPLER_ARG"),
     resourceAttributes: readResourceAttributes(env, "OTEL_RESOURCE_ATTRIBUTES"),
+    instanceId,
   };
 }
 

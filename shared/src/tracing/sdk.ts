@@ -12,7 +12,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { parseTraceParent, setGlobalErrorHandler } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -168,7 +168,14 @@ export async function createTracing(
   reportProblems(warn);
   const ids = new ChosenIdGenerator();
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ ...config.resourceAttributes, "service.name": config.serviceName }),
+    // The SDK's telemetry.sdk.* attributes, then OTEL_RESOURCE_ATTRIBUTES; OTEL_SERVICE_NAME wins.
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        "service.instance.id": config.instanceId,
+        ...config.resourceAttributes,
+        "service.name": config.serviceName,
+      }),
+    ),
     sampler: samplerFor(config),
     idGenerator: ids,
     spanLimits: limits.spanLimits,
