@@ -242,7 +242,9 @@ export function tracingMarkdown(
           ? " (meets: within 5% of off)"
           : " (**below**: more than 5% under off)"
         : "";
-    return `| ${variant} | ${n0(result.rps)} | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${pct(ratio)}${target} | ${result.errors} |`;
+    // CPU per request of the gateway's own processes: steadier than req/s on a busy machine.
+    const cpu = (name: string) => result.cpu?.usPerRequest[name]?.toFixed(1) ?? "—";
+    return `| ${variant} | ${n0(result.rps)} | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${pct(ratio)}${target} | ${cpu("ingress")} | ${cpu("proxy")} | ${result.errors} |`;
   });
   const rounds = comparison.rounds
     .map((round) => TRACING_VARIANTS.map((variant) => n0(round[variant])).join(" / "))
@@ -254,8 +256,8 @@ export function tracingMarkdown(
 - The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) three times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), on with every trace sampled, and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=0.01\`. Both traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
 - Interleaved rounds, off → on 100% → on 1%; each row is its median round.
 
-| tracing | req/s | p50 ms | p99 ms | req/s vs off | errors |
-|---|---|---|---|---|---|
+| tracing | req/s | p50 ms | p99 ms | req/s vs off | ingress CPU µs/req | proxy CPU µs/req | errors |
+|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
 Rounds (req/s, off / on 100% / on 1%): ${rounds}. The sink received ${n0(comparison.exported.requests)} exports, ${n0(comparison.exported.bytes / 1024)} KiB.

@@ -21,6 +21,7 @@ import {
   ParentBasedSampler,
   RandomIdGenerator,
   type Sampler,
+  SamplingDecision,
   type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
@@ -61,10 +62,15 @@ const limits = {
  */
 class ChosenIdGenerator implements IdGenerator {
   chosen: string | undefined;
+  /** The same one-shot slot for the trace id of a root span (the sampler has already seen it). */
+  chosenTraceId: string | undefined;
   private readonly random = new RandomIdGenerator();
 
   generateTraceId(): string {
-    return this.random.generateTraceId();
+    const chosen = this.chosenTraceId;
+    if (chosen === undefined) return this.random.generateTraceId();
+    this.chosenTraceId = undefined;
+    return chosen;
   }
 
   generateSpanId(): string {
@@ -107,6 +113,15 @@ async function exporterFor(config: TracingConfig): Promise<SpanExporter> {
 export function traceparentOf(context: SpanContext): string {
   const sampled = (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
   return `00-${context.traceId}-${context.spanId}-${sampled ? "01" : "00"}`;
+}
+
+/** A span the sampler dropped: only its traceparent (sampled flag off) goes on. */
+class DroppedSpan implements SpanHandle {
+  readonly recording = false;
+  constructor(readonly traceparent: string) {}
+  set(): void {}
+  fail(): void {}
+  end(): void {}
 }
 
 class SdkSpan implements SpanHandle {
@@ -167,6 +182,7 @@ export async function createTracing(
 ): Promise<Tracing> {
   reportProblems(warn);
   const ids = new ChosenIdGenerator();
+  const sampler = samplerFor(config);
   const provider = new TracerProvider({
     // The SDK's telemetry.sdk.* attributes, then OTEL_RESOURCE_ATTRIBUTES; OTEL_SERVICE_NAME wins.
     resource: defaultResource().merge(
@@ -176,17 +192,35 @@ export async function createTracing(
         "service.name": config.serviceName,
       }),
     ),
-    sampler: samplerFor(config),
+    sampler,
     idGenerator: ids,
     spanLimits: limits.spanLimits,
     spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFor(config), ...limits })],
   });
   const tracer = provider.getTracer("redis-stream-demo");
+  const followsParent = config.sampler.startsWith("parentbased_");
+  const dropped = (traceId: string) => new DroppedSpan(`00-${traceId}-${ids.generateSpanId()}-00`);
 
   return {
-    followsParent: config.sampler.startsWith("parentbased_"),
+    followsParent,
     startSpan(start: SpanStart): SpanHandle {
       const parent = start.parent ? parseTraceParent(start.parent) : null;
+      // What the sampler drops (99% at a 1% ratio) skips the SDK's span objects: the same
+      // decision, by the same sampler, and the traceparent the SDK would give it.
+      if (start.spanId === undefined) {
+        if (parent) {
+          if (followsParent && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return dropped(parent.traceId);
+        } else {
+          const traceId = ids.generateTraceId();
+          const kind = kinds[start.kind];
+          if (
+            sampler.shouldSample(ROOT_CONTEXT, traceId, start.name, kind, {}, []).decision ===
+            SamplingDecision.NOT_RECORD
+          )
+            return dropped(traceId);
+          ids.chosenTraceId = traceId;
+        }
+      }
       const context = parent
         ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true })
         : ROOT_CONTEXT;
@@ -210,6 +244,7 @@ export async function createTracing(
         return new SdkSpan(span);
       } finally {
         ids.chosen = undefined;
+        ids.chosenTraceId = undefined;
       }
     },
     async shutdown(timeoutMs: number): Promise<void> {
