@@ -43,7 +43,7 @@ export function createGateway(
   config: IngressConfig,
   logger: Logger,
   version: string,
-  /** With tracing on: the traceparent of each request's server span (tracing/server-spans.ts). */
+  /** With tracing on: the traceparent of each /proxy/* request's server span (tracing/server-spans.ts). */
   traceOf?: (request: Request) => string,
 ) {
   // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
@@ -150,15 +150,14 @@ export function createGateway(
     maxBodyBytes: config.maxBodyBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     defaultTimeoutMs: config.requestTimeoutMs,
-    traceOf,
   });
   /**
    * POST /api/requests as Bun's router serves it (see main.ts): the same auth check, handler and
    * error answers as through the Elysia app, without the framework's per-request routing and
    * context (A/B: about 2 µs, a tenth of the ingress's CPU per request; docs/architecture.md).
    */
-  const submitRoute = (request: Request): Response | Promise<Response> =>
-    refuseWithoutKey(request, config.apiKeyHashes) ?? submit(request);
+  const submitRoute = (request: Request, traceparent?: string): Response | Promise<Response> =>
+    refuseWithoutKey(request, config.apiKeyHashes) ?? submit(request, traceparent);
 
   let draining = false;
   const ready = () => !draining && redis.ready && streams.ready && replyLoop.healthy;

@@ -15,7 +15,10 @@ afterAll(async () => {
 test("a collector that is not there costs no request: every one answered, the failure logged (not per span)", async () => {
   // Nothing listens on this port: every export is refused.
   const endpoint = `http://127.0.0.1:${await freePort()}`;
-  stack = await Stack.start({ proxies: 1, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
+  stack = await Stack.start({
+    proxies: 1,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "200" },
+  });
   const running = stack;
   const answers = await Promise.all(
     Array.from({ length: 50 }, (_, index) => running.request({ payload: index })),

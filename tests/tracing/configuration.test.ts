@@ -33,6 +33,7 @@ describe("tracing configuration (OTEL_*)", () => {
       samplerRatio: 1,
       resourceAttributes: {},
       instanceId: expect.any(String),
+      scheduleDelayMs: 5000,
     });
     expect(loadProxyConfig(endpoint).tracing?.serviceName).toBe("rsd-proxy");
   });
@@ -45,6 +46,7 @@ describe("tracing configuration (OTEL_*)", () => {
       OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
       OTEL_TRACES_SAMPLER_ARG: "0.01",
       OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=prod, team=a%2Cb",
+      OTEL_BSP_SCHEDULE_DELAY: "250",
     }).tracing;
     expect(tracing).toMatchObject({
       protocol: "http/json",
@@ -52,6 +54,7 @@ describe("tracing configuration (OTEL_*)", () => {
       sampler: "parentbased_traceidratio",
       samplerRatio: 0.01,
       resourceAttributes: { "deployment.environment.name": "prod", team: "a,b" },
+      scheduleDelayMs: 250,
     });
   });
 
@@ -69,6 +72,8 @@ describe("tracing configuration (OTEL_*)", () => {
     ["OTEL_RESOURCE_ATTRIBUTES", "novalue"],
     ["OTEL_RESOURCE_ATTRIBUTES", "=value"],
     ["OTEL_RESOURCE_ATTRIBUTES", "key=%E0%A4%A"],
+    ["OTEL_BSP_SCHEDULE_DELAY", "0"],
+    ["OTEL_BSP_SCHEDULE_DELAY", "5s"],
   ])("%s=%p is a startup error naming the variable", (variable, value) => {
     const error = refused({ [variable]: value });
     expect(error.variable).toBe(variable);

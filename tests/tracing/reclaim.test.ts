@@ -21,7 +21,7 @@ afterAll(async () => {
 test("a request reclaimed from a killed proxy: attempt 2 links to attempt 1, which its pod never exported", async () => {
   stack = await Stack.start({
     proxies: 2,
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, CLAIM_IDLE_MS: "500" },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: "200", CLAIM_IDLE_MS: "500" },
     proxyEnv: { HANDLER: "http", UPSTREAM_URL: upstream.url },
   });
   const running = stack;

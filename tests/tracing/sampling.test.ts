@@ -13,6 +13,7 @@ async function tracingWith(sampler: TracingConfig["sampler"], samplerRatio: numb
     samplerRatio,
     resourceAttributes: {},
     instanceId: "test",
+    scheduleDelayMs: 5000,
   });
   if (!tracing) throw new Error("tracing did not start");
   return tracing;

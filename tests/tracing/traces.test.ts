@@ -31,7 +31,7 @@ describe("traces from client to backend", () => {
     upstream = new TestUpstream();
     stack = await Stack.start({
       proxies: 2,
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: "200" },
       ingressEnv: { OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" },
       proxyEnv: {
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",

@@ -23,8 +23,6 @@ export interface SubmitOptions {
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
-  /** The traceparent the request goes on with (its server span when tracing is on); default: clientTraceparent. */
-  traceOf?: (request: Request) => string;
 }
 
 function wantsAsync(prefer: string | null): boolean {
@@ -41,9 +39,10 @@ function wantsAsync(prefer: string | null): boolean {
  * Why not Elysia's own parse hook and `body` validation: they cost about 2 µs of the ingress's
  * ~20 µs of CPU per request (docs/architecture.md).
  */
-export function submitHandler(options: SubmitOptions): (request: Request) => Promise<Response> {
+export function submitHandler(
+  options: SubmitOptions,
+): (request: Request, traceparent?: string) => Promise<Response> {
   const { service, idempotency, logger } = options;
-  const traceOf = options.traceOf ?? clientTraceparent;
   const validator = TypeCompiler.Compile(submitBody(options.maxTimeoutMs));
 
   const logOutcome = (outcome: RequestOutcome, traceparent: string) => {
@@ -62,11 +61,12 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
     logger.info("request answered", fields);
   };
 
-  return async (request) => {
+  // `traceparent`: the ingress's server span, when tracing is on (tracing/server-spans.ts).
+  return async (request, traceparent) => {
     let reserved = -1;
     try {
       reserved = options.budget.acquire(request);
-      return await answer(request);
+      return await answer(request, traceparent ?? clientTraceparent(request));
     } catch (error) {
       return thrownErrorResponse(error, logger);
     } finally {
@@ -74,11 +74,10 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
     }
   };
 
-  async function answer(request: Request): Promise<Response> {
+  async function answer(request: Request, traceparent: string): Promise<Response> {
     const body = await readJsonBody(request, options.maxBodyBytes);
     if (!validator.Check(body)) throw new ValidationError("body", validator as never, body);
     const headers = request.headers;
-    const traceparent = traceOf(request);
     const idempotencyKey = headers.get("idempotency-key") ?? undefined;
     if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
     const timeoutMs = body.timeoutMs ?? options.defaultTimeoutMs;

@@ -20,17 +20,20 @@ type Handle = (request: Request) => Response | Promise<Response>;
  * tracing is on (main.ts); with it off the routes are not wrapped at all.
  */
 export class IngressTracing {
-  /** The span of each request being handled, for the handler that builds its record. */
+  /** The span of each /proxy/* request being handled, for the controller that builds its record. */
   private readonly traceparents = new WeakMap<Request, string>();
 
   constructor(private readonly tracing: Tracing) {}
 
-  /** What the record carries: this request's server span, or the untraced hop (a route not wrapped). */
+  /** What a /proxy/* record carries: its server span, or the untraced hop (a request not wrapped). */
   readonly traceparentOf = (request: Request): string =>
     this.traceparents.get(request) ?? clientTraceparent(request);
 
-  /** POST /api/requests through Bun's router: every request gets a span. */
-  submitRoute(handle: Handle): Handle {
+  /**
+   * POST /api/requests through Bun's router: every request gets a span, and the handler its
+   * traceparent directly (the hot route does without the WeakMap).
+   */
+  submitRoute(handle: (request: Request, traceparent: string) => Response | Promise<Response>): Handle {
     return (request) => this.traced(request, "/api/requests", handle);
   }
 
@@ -38,7 +41,11 @@ export class IngressTracing {
   appRoutes(handle: Handle): Handle {
     return (request) => {
       const path = requestPath(request.url);
-      return path?.startsWith("/proxy/") ? this.traced(request, "/proxy/*", handle) : handle(request);
+      if (!path?.startsWith("/proxy/")) return handle(request);
+      return this.traced(request, "/proxy/*", (traced, traceparent) => {
+        this.traceparents.set(traced, traceparent);
+        return handle(traced);
+      });
     };
   }
 
@@ -46,21 +53,24 @@ export class IngressTracing {
     return this.tracing.shutdown(timeoutMs);
   }
 
-  private traced(request: Request, route: string, handle: Handle): Response | Promise<Response> {
+  private traced(
+    request: Request,
+    route: string,
+    handle: (request: Request, traceparent: string) => Response | Promise<Response>,
+  ): Response | Promise<Response> {
     const method = request.method;
     const span = this.tracing.startSpan({
       name: `${method} ${route}`,
       kind: "server",
       parent: request.headers.get("traceparent")?.trim().toLowerCase(),
     });
-    this.traceparents.set(request, span.traceparent);
     // Most spans are dropped at a low sampling ratio: nothing more to do for them.
-    if (!span.recording) return handle(request);
+    if (!span.recording) return handle(request, span.traceparent);
     span.set(ATTR_HTTP_REQUEST_METHOD, method);
     span.set(ATTR_HTTP_ROUTE, route);
     span.set(ATTR_URL_PATH, requestPath(request.url));
     span.set(ATTR_URL_SCHEME, "http");
-    return endOnResponse(span, () => handle(request), 500);
+    return endOnResponse(span, () => handle(request, span.traceparent), 500);
   }
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, type Env, readEnum, readString, readUrl } from "../config-parse.ts";
+import { ConfigError, type Env, readEnum, readInt, readString, readUrl } from "../config-parse.ts";
 
 /**
  * OpenTelemetry tracing, configured by the standard OTEL_* variables (docs/contract.md,
@@ -33,6 +33,8 @@ export interface TracingConfig {
   samplerRatio: number;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded. */
   resourceAttributes: Record<string, string>;
+  /** OTEL_BSP_SCHEDULE_DELAY: ms between two exports of the batch span processor. */
+  scheduleDelayMs: number;
   /** POD_NAME: the `service.instance.id` resource attribute, unless OTEL_RESOURCE_ATTRIBUTES sets one. */
   instanceId: string;
 }
@@ -57,6 +59,8 @@ export function readTracingConfig(
     sampler: readEnum(env, "OTEL_TRACES_SAMPLER", "parentbased_always_on", samplerNames),
     samplerRatio: readRatio(env, "OTEL_TRACES_SAMPLER_ARG"),
     resourceAttributes: readResourceAttributes(env, "OTEL_RESOURCE_ATTRIBUTES"),
+    // Each export costs a request to the collector: the specification's 5 s keeps that rare.
+    scheduleDelayMs: readInt(env, "OTEL_BSP_SCHEDULE_DELAY", 5000, 100, 60_000),
     instanceId,
   };
 }

@@ -45,7 +45,6 @@ const kinds: Record<SpanKindName, SpanKind> = {
 const limits = {
   maxQueueSize: 2048,
   maxExportBatchSize: 512,
-  scheduledDelayMillis: 1000,
   exportTimeoutMillis: 10_000,
   spanLimits: {
     attributeCountLimit: 32,
@@ -195,7 +194,13 @@ export async function createTracing(
     sampler,
     idGenerator: ids,
     spanLimits: limits.spanLimits,
-    spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFor(config), ...limits })],
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: await exporterFor(config),
+        ...limits,
+        scheduledDelayMillis: config.scheduleDelayMs,
+      }),
+    ],
   });
   const tracer = provider.getTracer("redis-stream-demo");
   const followsParent = config.sampler.startsWith("parentbased_");
