@@ -44,7 +44,13 @@ const replyStreamTtlS = 300;
  * The ingress's composition root: connections, background loops and the HTTP app, with one
  * start and one graceful stop.
  */
-export function createGateway(config: IngressConfig, logger: Logger, version: string) {
+export function createGateway(
+  config: IngressConfig,
+  logger: Logger,
+  version: string,
+  /** With tracing on: the traceparent of each /proxy/* request's server span (tracing/server-spans.ts). */
+  traceOf?: (request: Request) => string,
+) {
   // A fresh id per process: two processes never share a reply stream, even with the same POD_NAME.
   const ingressId = `${config.podName}-${randomBytes(3).toString("hex")}`;
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
@@ -173,8 +179,8 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
    * error answers as through the Elysia app, without the framework's per-request routing and
    * context (A/B: about 2 µs, a tenth of the ingress's CPU per request; docs/architecture.md).
    */
-  const submitRoute = (request: Request): Response | Promise<Response> =>
-    refuseWithoutKey(request, config.apiKeyHashes) ?? submit(request);
+  const submitRoute = (request: Request, traceparent?: string): Response | Promise<Response> =>
+    refuseWithoutKey(request, config.apiKeyHashes) ?? submit(request, traceparent);
 
   let draining = false;
   const ready = () => !draining && redis.ready && streams.ready && replyLoop.healthy;
@@ -200,6 +206,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
         maxBodyBytes: config.maxBodyBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         defaultTimeoutMs: config.requestTimeoutMs,
+        traceOf,
       }),
     );
   // standardHostname: false — the router takes the path from the first "/" after "http://", as

@@ -18,7 +18,11 @@ function loadConfigOrExit(): IngressConfig {
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, "ingress", config.podName);
-const gateway = createGateway(config, logger, packageJson.version);
+// Tracing's modules (and the OpenTelemetry SDK) are imported only when it is on: off costs nothing.
+const tracing = config.tracing
+  ? await (await import("./tracing/server-spans.ts")).startIngressTracing(config.tracing, logger)
+  : undefined;
+const gateway = createGateway(config, logger, packageJson.version, tracing?.traceparentOf);
 const instrumentation = { metrics: gateway.metrics, connections: gateway.connections };
 const server = Bun.serve({
   port: config.port,
@@ -31,8 +35,15 @@ const server = Bun.serve({
   maxRequestBodySize: 128 * 1024 * 1024,
   // The hot route goes straight to its handler through Bun's native router; everything else, and
   // what that exact-path router leaves over (a trailing slash, other methods), through Elysia.
-  routes: { "/api/requests": { POST: instrument(gateway.submitRoute, instrumentation) } },
-  fetch: instrument((request) => gateway.app.fetch(request), instrumentation),
+  routes: {
+    "/api/requests": {
+      POST: instrument(tracing?.submitRoute(gateway.submitRoute) ?? gateway.submitRoute, instrumentation),
+    },
+  },
+  fetch: instrument(
+    tracing?.appRoutes((request) => gateway.app.fetch(request)) ?? ((request) => gateway.app.fetch(request)),
+    instrumentation,
+  ),
 });
 gateway.connections.attach(server);
 const opsServer = gateway.opsApp
@@ -54,6 +65,8 @@ async function shutdown(signal: string): Promise<void> {
   await closed;
   await gateway.stop();
   await opsServer?.stop(true);
+  // The last spans go out within a bounded wait; a collector that is away does not hold the exit.
+  await tracing?.shutdown(Math.min(5000, config.shutdownGraceMs + 1000));
   logger.info("stopped");
   Logger.flush();
   process.exit(0);

@@ -15,7 +15,11 @@ function loadConfigOrExit(): ProxyConfig {
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel, "proxy", config.podName);
-const worker = createWorker(config, logger);
+// Tracing's modules (and the OpenTelemetry SDK) are imported only when it is on: off costs nothing.
+const tracing = config.tracing
+  ? await (await import("./tracing/index.ts")).startProxyTracing(config.tracing, logger)
+  : undefined;
+const worker = createWorker(config, logger, tracing);
 const server = Bun.serve({ port: config.port, fetch: (request) => worker.app.fetch(request) });
 worker.start();
 
@@ -26,6 +30,8 @@ async function shutdown(signal: string): Promise<void> {
   logger.info("shutting down", { signal, busy: worker.pool.busyCount });
   await worker.stop(config.shutdownGraceMs);
   await server.stop(true);
+  // The last spans go out within a bounded wait; a collector that is away does not hold the exit.
+  await tracing?.shutdown(Math.min(5000, config.shutdownGraceMs + 1000));
   logger.info("stopped");
   Logger.flush();
   process.exit(0);

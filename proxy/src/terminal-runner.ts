@@ -91,7 +91,7 @@ export class TerminalRunner {
     const deadline = new DeadlineSignal(message.deadline);
     let result: string | undefined;
     let failure: unknown;
-    const request = new DeliveredRequest(message, deadline);
+    const request = new DeliveredRequest(message, deadline, entry, terminal);
     try {
       result = await this.handler.handle(request);
     } catch (error) {
@@ -146,10 +146,15 @@ class DeliveredRequest implements HandlerRequest {
   readonly kind: RequestKind;
   readonly retrySafe: boolean;
   readonly traceparent: string | undefined;
+  readonly stream: string;
+  readonly entryId: string;
+  readonly enqueuedAt: number;
 
   constructor(
     message: RequestMessage,
     private readonly deadlineSignal: DeadlineSignal,
+    entry: EntryRef,
+    readonly terminal: number,
   ) {
     this.id = message.id;
     this.payload = message.payload;
@@ -158,6 +163,9 @@ class DeliveredRequest implements HandlerRequest {
     this.kind = message.kind;
     this.retrySafe = message.retrySafe;
     this.traceparent = message.traceparent;
+    this.stream = entry.stream;
+    this.entryId = entry.id;
+    this.enqueuedAt = message.enqueuedAt;
   }
 
   get signal(): AbortSignal {

@@ -28,12 +28,13 @@ import { Trimmer } from "./recovery/trimmer.ts";
 import { ReplyWriter } from "./reply-writer.ts";
 import { TerminalPool } from "./terminal-pool.ts";
 import { TerminalRunner } from "./terminal-runner.ts";
+import type { ProxyTracing } from "./tracing/index.ts";
 
 /**
  * The proxy's composition root. The pipeline, in file order:
  * consumer → terminal-runner (terminal-pool, handler) → reply-writer; recovery/ beside it.
  */
-export function createWorker(config: ProxyConfig, logger: Logger) {
+export function createWorker(config: ProxyConfig, logger: Logger, tracing?: ProxyTracing) {
   const keys = new StreamKeys(config.streamPrefix, config.streamShards);
   const pod = config.podName;
   // Recovery, stats, trimming, heartbeats: everything but the per-request reads and writes.
@@ -64,7 +65,10 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
 
   const registry = createRegistry();
   const pool = new TerminalPool(config.terminals);
-  const handler = createHandler(config, logger);
+  // With tracing on, each attempt and each upstream call get their spans (tracing/); off, nothing wraps.
+  const handler = tracing
+    ? tracing.wrap(createHandler(config, logger, tracing.send), keys.group, pod)
+    : createHandler(config, logger);
   const metrics = new ProxyMetrics(
     registry,
     config.terminals,

@@ -17,6 +17,7 @@ import {
   readIngressTenantConfig,
   readProxyTenantConfig,
 } from "./tenant-config.ts";
+import { readTracingConfig, type TracingConfig } from "./tracing/config.ts";
 
 /** The configuration contract (docs/contract.md, "Environment variables"), parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -37,6 +38,8 @@ export interface CommonConfig {
   podName: string;
   logLevel: LogLevel;
   maxTimeoutMs: number;
+  /** OpenTelemetry traces (OTEL_* variables); undefined = off, and the SDK is never loaded. */
+  tracing: TracingConfig | undefined;
 }
 
 export interface IngressConfig extends CommonConfig, IngressTenantConfig {
@@ -115,6 +118,7 @@ function readCommon(env: Env, defaultPort: number): CommonConfig {
     ),
     logLevel: readEnum(env, "LOG_LEVEL", "info", logLevels),
     maxTimeoutMs: readInt(env, "MAX_TIMEOUT_MS", 300_000, 1, INT_MAX),
+    tracing: undefined,
   };
 }
 
@@ -125,6 +129,7 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
   return {
     ...common,
     ...readIngressTenantConfig(env),
+    tracing: readTracingConfig(env, "rsd-ingress", common.podName),
     requestTimeoutMs: readInt(
       env,
       "REQUEST_TIMEOUT_MS",
@@ -166,6 +171,7 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   return {
     ...common,
     ...readProxyTenantConfig(env),
+    tracing: readTracingConfig(env, "rsd-proxy", common.podName),
     terminals: readInt(env, "TERMINALS", 5, 1, 1024),
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),

@@ -12,3 +12,5 @@ export * from "./protocol/index.ts";
 export * from "./stream-stats.ts";
 export * from "./tenant-config.ts";
 export * from "./trace-context.ts";
+// Configuration only: the SDK itself is in "@rsd/shared/tracing", imported when tracing is on.
+export * from "./tracing/config.ts";

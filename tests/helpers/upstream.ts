@@ -9,6 +9,8 @@ export class TestUpstream {
   maxInFlight = 0;
   readonly seen: { method: string; path: string; headers: Record<string, string> }[] = [];
   readonly aborted: string[] = [];
+  /** `?id=` values of /flaky-once already failed once. */
+  private readonly failedOnce = new Set<string>();
   private readonly server: Server<undefined>;
 
   /** `port`: 0 for a free one; a given one to bring a stopped backend back at the same address. */
@@ -84,6 +86,13 @@ export class TestUpstream {
         return Response.json({ error: "no such thing" }, { status: 404, headers: { "x-reason": "missing" } });
       case "/broken":
         return new Response("backend exploded", { status: 503 });
+      case "/flaky-once": {
+        // 503 the first time an `id` is seen, 200 after: a request that succeeds on its retry.
+        const id = url.searchParams.get("id") ?? "";
+        if (this.failedOnce.has(id)) return new Response(`ok ${id}`);
+        if (this.failedOnce.size < 10_000) this.failedOnce.add(id);
+        return new Response("try again", { status: 503 });
+      }
       default:
         return new Response(`ok ${request.method} ${url.pathname}`, {
           headers: { "content-type": "text/plain" },

@@ -183,7 +183,7 @@ export const storesSuite: Suite = (target) =>
         request: failed,
         tenant: "acme",
       };
-      const id = await target().client.xadd(keys.dead, encodeDeadLetter(letter));
+      const id = (await target().client.xadd(keys.dead, encodeDeadLetter(letter))) as string;
       const outcome = await letters.replay(id);
       expect(outcome.status).toBe("replayed");
       // The tenant's own stored outcome, never the default tenant's key of the same id.

@@ -4,15 +4,25 @@
  * GET /healthz on the same ingress), saturation with the load tester (3 × 50 terminals at
  * 150 ms); prints a table and rewrites docs/benchmarks.md with the command, date and machine.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { fairnessTable, runFairness } from "./fairness.ts";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
 import { runOverheadComparison } from "./overhead.ts";
-import { type BenchRun, benchmarksMarkdown, cpuTable, resultsTable, roundsSummary } from "./report.ts";
+import {
+  type BenchRun,
+  benchmarksMarkdown,
+  cpuTable,
+  resultsTable,
+  roundsSummary,
+  tracingMarkdown,
+  tracingSectionOf,
+  withTracingSection,
+} from "./report.ts";
 import { runClusterOverhead, runSaturation } from "./scenarios.ts";
+import { runTracingComparison } from "./tracing.ts";
 
 const program = new Command("bench")
   .description(
@@ -29,7 +39,7 @@ const program = new Command("bench")
     new Option(
       "--only <scenario>",
       "run one scenario (fairness runs only when asked for: issue 18's figures, printed)",
-    ).choices(["overhead", "saturation", "cluster", "fairness"]),
+    ).choices(["overhead", "saturation", "cluster", "fairness", "tracing"]),
   )
   .addOption(
     // Five: consecutive 10 s runs on a shared 2-core machine differ by up to 20%, and the median
@@ -48,7 +58,7 @@ const program = new Command("bench")
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation" | "cluster" | "fairness";
+  only?: "overhead" | "saturation" | "cluster" | "fairness" | "tracing";
   rounds: number;
   output: string;
   write: boolean;
@@ -82,6 +92,21 @@ if (options.only === "fairness") {
 }
 
 const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
+// Tracing's comparison (issue 20) runs only when asked for: it writes its own section of the doc.
+if (options.only === "tracing") {
+  const comparison = await runTracingComparison(options.duration, options.rounds, log);
+  const section = tracingMarkdown(run, comparison);
+  console.log(section);
+  if (options.write) {
+    const output = resolve(repoRoot, options.output);
+    writeFileSync(
+      output,
+      withTracingSection(existsSync(output) ? readFileSync(output, "utf8") : "", section),
+    );
+    log(`wrote the tracing section of ${output}`);
+  }
+  process.exit(0);
+}
 if (wanted("overhead")) {
   const comparison = await runOverheadComparison(options.duration, options.rounds, log);
   run.overhead = comparison.overhead;
@@ -98,7 +123,10 @@ const cpu = cpuTable(run);
 if (cpu) console.log(`\nCPU per request, by process:\n${cpu}`);
 if (options.write && run.overhead && run.saturation && run.cluster) {
   const output = resolve(repoRoot, options.output);
-  writeFileSync(output, benchmarksMarkdown(run));
+  // A full run rewrites the file but keeps the last tracing comparison (its own scenario).
+  const tracing = existsSync(output) ? tracingSectionOf(readFileSync(output, "utf8")) : undefined;
+  const markdown = benchmarksMarkdown(run);
+  writeFileSync(output, tracing ? withTracingSection(markdown, tracing) : markdown);
   log(`wrote ${output}`);
 } else if (options.write) {
   log("one scenario only: docs/benchmarks.md is left as it is (it always holds a complete run)");

@@ -1,7 +1,7 @@
 import { Launcher } from "./launcher.ts";
+import { interleavedRounds, type RoundTarget } from "./rounds.ts";
 import {
   expectRoundTrip,
-  measured,
   OVERHEAD,
   OVERHEAD_BODY,
   type PostResult,
@@ -30,15 +30,7 @@ export interface OverheadComparison {
   rounds: Record<Pipeline, number>[];
 }
 
-interface Target {
-  run: WrkRun;
-  processes: Record<string, number>;
-}
-
-const median = (results: PostResult[]): PostResult => {
-  const sorted = [...results].sort((a, b) => a.rps - b.rps);
-  return sorted[Math.floor(sorted.length / 2)] as PostResult;
-};
+type Target = RoundTarget;
 
 /** A minimal pipeline (tools/bench/minimal/<variant>) on its own redis-server. */
 async function startMinimal(launcher: Launcher, variant: "native" | "ioredis"): Promise<Target> {
@@ -97,33 +89,27 @@ export async function runOverheadComparison(
     log(`overhead: GET /healthz for ${durationS} s`);
     const healthz = await runWrk(healthzRun);
 
-    const results: Record<Pipeline, PostResult[]> = { product: [], native: [], ioredis: [] };
-    const perRound: Record<Pipeline, number>[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      log(`overhead: round ${round} of ${rounds}: POST for ${durationS} s each, ${PIPELINES.join(" → ")}`);
-      for (const name of PIPELINES) {
-        const target = targets[name];
-        results[name].push(await measured({ ...target.run, durationS }, target.processes));
-      }
-      perRound.push({
-        product: results.product.at(-1)?.rps ?? 0,
-        native: results.native.at(-1)?.rps ?? 0,
-        ioredis: results.ioredis.at(-1)?.rps ?? 0,
-      });
-    }
+    const { medians, perRound } = await interleavedRounds({
+      names: PIPELINES,
+      targets,
+      rounds,
+      durationS,
+      log,
+      label: "overhead",
+    });
 
     const show = (args: string[]) =>
       args.join(" ").replace(/http:\/\/127\.0\.0\.1:\d+/, "http://127.0.0.1:<port>");
     return {
       overhead: {
         healthz,
-        post: median(results.product),
+        post: medians.product,
         commands: {
           healthz: show(wrkCommand(healthzRun, "get.lua")),
           post: show(wrkCommand({ ...targets.product.run, durationS }, "post.lua")),
         },
       },
-      minimal: { native: median(results.native), ioredis: median(results.ioredis) },
+      minimal: { native: medians.native, ioredis: medians.ioredis },
       rounds: perRound,
     };
   } finally {

@@ -1,6 +1,7 @@
-import { continueTrace, endToEndHeaders, type ForwardedRequest, idempotentMethods } from "@rsd/shared";
+import { endToEndHeaders, type ForwardedRequest, idempotentMethods } from "@rsd/shared";
 import { Elysia } from "elysia";
 import { clientAddressOf } from "../http/client-address.ts";
+import { clientTraceparent } from "../http/client-trace.ts";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { readBody } from "../http/json-body.ts";
@@ -30,6 +31,8 @@ export interface ForwardControllerOptions {
   maxBodyBytes: number;
   maxTimeoutMs: number;
   defaultTimeoutMs: number;
+  /** The traceparent the request goes on with (its server span when tracing is on); default: clientTraceparent. */
+  traceOf?: (request: Request) => string;
 }
 
 /** The optional per-request deadline of a forwarded request (the body belongs to the backend). */
@@ -70,6 +73,7 @@ function timeoutOf(headers: Headers, fallback: number, max: number): number {
  */
 export function forwardController(options: ForwardControllerOptions) {
   const { service, idempotency } = options;
+  const traceOf = options.traceOf ?? clientTraceparent;
   return new Elysia({ tags: ["proxy"] }).all(
     "/proxy/*",
     ({ request }) => {
@@ -90,7 +94,7 @@ export function forwardController(options: ForwardControllerOptions) {
             request.method === "GET" || request.method === "HEAD"
               ? Buffer.alloc(0)
               : await readBody(request, options.maxBodyBytes);
-          const traceparent = continueTrace(request.headers.get("traceparent") ?? undefined);
+          const traceparent = traceOf(request);
 
           const headers = endToEndHeaders(request.headers).filter(
             ([name]) =>

@@ -1,6 +1,7 @@
-import { continueTrace, type Logger, traceIdOf } from "@rsd/shared";
+import { type Logger, traceIdOf } from "@rsd/shared";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { ValidationError } from "elysia";
+import { clientTraceparent } from "../http/client-trace.ts";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import { thrownErrorResponse } from "../http/error-plugin.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -43,7 +44,9 @@ function wantsAsync(prefer: string | null): boolean {
  * Why not Elysia's own parse hook and `body` validation: they cost about 2 µs of the ingress's
  * ~20 µs of CPU per request (docs/architecture.md).
  */
-export function submitHandler(options: SubmitOptions): (request: Request) => Promise<Response> {
+export function submitHandler(
+  options: SubmitOptions,
+): (request: Request, traceparent?: string) => Promise<Response> {
   const { service, idempotency, logger } = options;
   const validator = TypeCompiler.Compile(submitBody(options.maxTimeoutMs));
 
@@ -63,14 +66,15 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
     logger.info("request answered", fields);
   };
 
-  return async (request) => {
+  // `traceparent`: the ingress's server span, when tracing is on (tracing/server-spans.ts).
+  return async (request, traceparent) => {
     let reserved = -1;
     let tenant: string | undefined;
     let response: Response;
     try {
       reserved = options.budget.acquire(request);
       tenant = options.tenants.of(request);
-      response = await answer(request, tenant);
+      response = await answer(request, tenant, traceparent ?? clientTraceparent(request));
     } catch (error) {
       response = thrownErrorResponse(error, logger);
     } finally {
@@ -80,11 +84,14 @@ export function submitHandler(options: SubmitOptions): (request: Request) => Pro
     return response;
   };
 
-  async function answer(request: Request, tenant: string | undefined): Promise<Response> {
+  async function answer(
+    request: Request,
+    tenant: string | undefined,
+    traceparent: string,
+  ): Promise<Response> {
     const body = await readJsonBody(request, options.maxBodyBytes);
     if (!validator.Check(body)) throw new ValidationError("body", validator as never, body);
     const headers = request.headers;
-    const traceparent = continueTrace(headers.get("traceparent") ?? undefined);
     const idempotencyKey = headers.get("idempotency-key") ?? undefined;
     if (idempotencyKey !== undefined) idempotency.validate(idempotencyKey);
     const timeoutMs = body.timeoutMs ?? options.defaultTimeoutMs;

@@ -18,6 +18,11 @@ export interface HandlerRequest {
   /** The client allows repeating it against the backend. */
   retrySafe: boolean;
   traceparent?: string;
+  /** Where and when it was queued, and the terminal running it: what its trace spans say (tracing/). */
+  stream?: string;
+  entryId?: string;
+  enqueuedAt?: number;
+  terminal?: number;
 }
 
 export interface Handler {

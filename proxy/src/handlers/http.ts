@@ -17,7 +17,12 @@ export interface HttpHandlerOptions {
   maxResponseBytes: number;
   /** Upstream failures are logged here with their detail; the client only hears what kind they were. */
   logger: Logger;
+  /** How a request reaches the upstream: `fetch`, or with tracing on a client span around it (tracing/). */
+  send?: Send;
 }
+
+/** `fetch` as the handler calls it: always with a Headers object, so a tracer can set `traceparent`. */
+export type Send = (url: string, init: BunFetchRequestInit & { headers: Headers }) => Promise<Response>;
 
 /**
  * Calls UPSTREAM_URL, one request per terminal, so the backend never sees more than
@@ -34,9 +39,11 @@ export class HttpHandler implements Handler {
   readonly name = "http";
   readonly nominalMs = null;
   private readonly target: UpstreamTarget;
+  private readonly send: Send;
 
   constructor(private readonly options: HttpHandlerOptions) {
     this.target = new UpstreamTarget(options.upstreamUrl);
+    this.send = options.send ?? fetch;
   }
 
   async handle(request: HandlerRequest): Promise<string> {
@@ -47,6 +54,8 @@ export class HttpHandler implements Handler {
     const forwarded = JSON.parse(request.payload) as ForwardedRequest;
     const headers = new Headers(forwarded.headers);
     for (const [name, value] of Object.entries(this.options.upstreamHeaders)) headers.set(name, value);
+    // The same trace as the ingress wrote into the envelope, or this attempt's span with tracing on.
+    if (request.traceparent) headers.set("traceparent", request.traceparent);
     const hasBody = forwarded.body !== "" && forwarded.method !== "GET" && forwarded.method !== "HEAD";
     const response = await this.call(request, this.target.urlFor(forwarded.path, forwarded.query), {
       method: forwarded.method,
@@ -91,10 +100,14 @@ export class HttpHandler implements Handler {
     }
   }
 
-  private async call(request: HandlerRequest, url: string, init: RequestInit): Promise<Response> {
+  private async call(
+    request: HandlerRequest,
+    url: string,
+    init: RequestInit & { headers: Headers },
+  ): Promise<Response> {
     try {
       // decompress: false — the body is relayed as the upstream encoded it, with its Content-Encoding.
-      return await fetch(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
+      return await this.send(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
     } catch (error) {
       const timedOut = error instanceof Error && error.name === "TimeoutError";
       throw this.transportFailure(request, error, timedOut ? "upstream timed out" : "upstream unreachable");

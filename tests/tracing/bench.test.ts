@@ -1,0 +1,48 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+// A one-second smoke run of `bun run bench -- --only tracing`: it keeps working, writes its own
+// section and leaves the rest of the file alone. The numbers of such a run mean nothing.
+test("bench --only tracing measures off, on 100% and on 1%, into its own section of the report", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "rsd-bench-tracing-"));
+  const output = join(dir, "benchmarks.md");
+  writeFileSync(output, "# Benchmarks\n\nthe full run's text stays\n");
+  try {
+    const run = async () => {
+      const child = Bun.spawn(
+        [
+          "bun",
+          "tools/bench/main.ts",
+          "--only",
+          "tracing",
+          "--duration",
+          "1",
+          "--rounds",
+          "1",
+          "--output",
+          output,
+        ],
+        { cwd: resolve(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+      );
+      const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
+      const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      clearTimeout(timer);
+      expect({ code, stderr: code === 0 ? "" : stderr }).toEqual({ code: 0, stderr: "" });
+    };
+    await run();
+    await run(); // a second run replaces the section instead of adding one
+    const markdown = readFileSync(output, "utf8");
+    expect(markdown).toStartWith("# Benchmarks\n\nthe full run's text stays\n");
+    expect(markdown.match(/<!-- tracing:start -->/g)).toHaveLength(1);
+    for (const variant of ["off", "on 100%", "on 1%"]) {
+      const line = markdown.split("\n").find((l) => l.startsWith(`| ${variant} |`));
+      expect(Number(line?.split("|")[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);
+    }
+    // The traced stacks exported to the sink.
+    expect(markdown).toMatch(/The sink received [1-9][\d,]* exports/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 240_000);

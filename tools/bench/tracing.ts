@@ -1,0 +1,97 @@
+import { Launcher } from "./launcher.ts";
+import { interleavedRounds, type RoundTarget } from "./rounds.ts";
+import {
+  expectRoundTrip,
+  OVERHEAD_BODY,
+  type PostResult,
+  postRun,
+  serviceEnv,
+  startOverheadStack,
+} from "./scenarios.ts";
+import { runWrk } from "./wrk.ts";
+
+/** The tracing variants compared (issue 20): off, on with every trace sampled, on with 1%. */
+export const TRACING_VARIANTS = ["off", "on 100%", "on 1%"] as const;
+export type TracingVariant = (typeof TRACING_VARIANTS)[number];
+
+export interface TracingComparison {
+  /** Each variant's median round (by req/s). */
+  results: Record<TracingVariant, PostResult>;
+  /** req/s of every round, in the order they ran. */
+  rounds: Record<TracingVariant, number>[];
+  /** What reached the OTLP sink over the whole run. */
+  exported: { requests: number; bytes: number };
+}
+
+/** The OTEL_* variables of each variant; the sink is a local OTLP/HTTP receiver. */
+function tracingEnv(variant: TracingVariant, sinkUrl: string): Record<string, string> {
+  if (variant === "off") return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: variant === "on 100%" ? "1" : "0.01",
+  };
+}
+
+/**
+ * An OTLP/HTTP sink in the bench process: takes every export, reads it whole, answers 200. It
+ * stands in for a collector; reading the body is what a collector must do at the least.
+ */
+function startSink() {
+  const exported = { requests: 0, bytes: 0 };
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: async (request) => {
+      exported.requests++;
+      exported.bytes += (await request.arrayBuffer()).byteLength;
+      return new Response(new Uint8Array(0), { headers: { "content-type": "application/x-protobuf" } });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, exported, stop: () => server.stop(true) };
+}
+
+/**
+ * Tracing's cost on the overhead scenario (PROCESSING_MS=0, one ingress, one proxy with 64
+ * terminals, 64 wrk connections): three stacks side by side, each on its own redis-server,
+ * measured in interleaved rounds as the overhead comparison is, so machine drift hits all three.
+ * With tracing on, wrk sends no traceparent: every request is a new trace, sampled at the ingress.
+ */
+export async function runTracingComparison(
+  durationS: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<TracingComparison> {
+  const launcher = new Launcher();
+  const sink = startSink();
+  try {
+    const targets = {} as Record<TracingVariant, RoundTarget>;
+    for (const variant of TRACING_VARIANTS) {
+      const redis = await launcher.redis();
+      const env = { ...serviceEnv(redis.url, "bench-tracing"), ...tracingEnv(variant, sink.url) };
+      const { ingress, proxy } = await startOverheadStack(launcher, env);
+      await expectRoundTrip(ingress.url, OVERHEAD_BODY);
+      targets[variant] = {
+        run: postRun(ingress.url, durationS),
+        processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
+      };
+    }
+    log("tracing: warming up");
+    for (const variant of TRACING_VARIANTS)
+      await runWrk({ ...targets[variant].run, durationS: Math.min(3, durationS) });
+    const { medians, perRound } = await interleavedRounds({
+      names: TRACING_VARIANTS,
+      targets,
+      rounds,
+      durationS,
+      log,
+      label: "tracing",
+    });
+    return { results: medians, rounds: perRound, exported: { ...sink.exported } };
+  } finally {
+    // A graceful stop: the traced services flush to the sink before it goes.
+    await launcher.stopAll();
+    sink.stop();
+  }
+}
