@@ -17,6 +17,7 @@ import { Consumer, readerBlockMs } from "./consumer.ts";
 import { FleetHeartbeat } from "./fleet-heartbeat.ts";
 import { createHandler } from "./handlers/index.ts";
 import { ProxyMetrics } from "./metrics.ts";
+import { createProtection } from "./protection/index.ts";
 import { ClaimKeeper } from "./recovery/claim-keeper.ts";
 import { FailurePolicy } from "./recovery/failure-policy.ts";
 import { Reclaimer } from "./recovery/reclaimer.ts";
@@ -50,7 +51,8 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
 
   const registry = createRegistry();
   const pool = new TerminalPool(config.terminals);
-  const handler = createHandler(config, logger);
+  const protection = createProtection({ config, pool, commands, keys, registry, logger });
+  const handler = createHandler(config, logger, protection.observer);
   const metrics = new ProxyMetrics(
     registry,
     config.terminals,
@@ -107,6 +109,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       busy: pool.busyCount,
       handler: handler.name,
       processingMs: handler.nominalMs,
+      limit: pool.limit,
     }),
   });
 

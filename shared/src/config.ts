@@ -10,6 +10,7 @@ import {
   readString,
   readUrl,
 } from "./config-parse.ts";
+import { type ProtectionConfig, readBreakerSwitch, readProtection } from "./config-protection.ts";
 
 /** The configuration contract (docs/contract.md, "Environment variables"), parsed and validated once at start. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -50,6 +51,10 @@ export interface IngressConfig extends CommonConfig {
   maxInflightBytes: number;
   /** Shed new requests when Redis holds this share of its maxmemory (100 = off). */
   maxRedisMemoryPercent: number;
+  /** BREAKER=on: answer 503 while the fleet's breaker is open. */
+  breaker: boolean;
+  /** ADMISSION: shed on predicted wait too (predictive), or on MAX_QUEUE_DEPTH alone (depth). */
+  admission: "predictive" | "depth";
 }
 
 export interface ProxyConfig extends CommonConfig {
@@ -68,6 +73,8 @@ export interface ProxyConfig extends CommonConfig {
   deadLetterMaxCount: number;
   /** Dead letters older than this many seconds are removed. */
   deadLetterMaxAgeS: number;
+  /** Adaptive terminals, rate limit, backend pauses, circuit breaker (config-protection.ts). */
+  protection: ProtectionConfig;
 }
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;
@@ -130,15 +137,18 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
       maxBodyBytes,
       INT_MAX,
     ),
+    breaker: readBreakerSwitch(env),
+    admission: readEnum(env, "ADMISSION", "predictive", ["predictive", "depth"] as const),
   };
 }
 
 export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   const common = readCommon(env, 3001);
   const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
+  const terminals = readInt(env, "TERMINALS", 5, 1, 1024);
   return {
     ...common,
-    terminals: readInt(env, "TERMINALS", 5, 1, 1024),
+    terminals,
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),
     upstreamUrl:
@@ -150,5 +160,6 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
     maxUpstreamResponseBytes: readInt(env, "MAX_UPSTREAM_RESPONSE_BYTES", 16 * MIB, 1, 1024 * MIB),
     deadLetterMaxCount: readInt(env, "DEAD_LETTER_MAX_COUNT", 100_000, 1, INT_MAX),
     deadLetterMaxAgeS: readInt(env, "DEAD_LETTER_MAX_AGE_S", 7 * 24 * 3600, 60, INT_MAX),
+    protection: readProtection(env, terminals),
   };
 }

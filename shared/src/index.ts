@@ -1,6 +1,7 @@
 export * from "./api-keys.ts";
 export * from "./config.ts";
 export * from "./config-parse.ts";
+export * from "./config-protection.ts";
 export * from "./forwarded.ts";
 export * from "./health.ts";
 export * from "./hot-metrics.ts";

@@ -1,4 +1,5 @@
 import { endToEndHeaders, type ForwardedRequest, type ForwardedResponse, type Logger } from "@rsd/shared";
+import type { BackendObserver, CallOutcome } from "../protection/backend-signals.ts";
 import { ResponseTooLargeError, readCappedBody } from "./capped-body.ts";
 import { type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
 import { UpstreamTarget } from "./upstream-url.ts";
@@ -17,6 +18,8 @@ export interface HttpHandlerOptions {
   maxResponseBytes: number;
   /** Upstream failures are logged here with their detail; the client only hears what kind they were. */
   logger: Logger;
+  /** Hears how every call went (the adaptive limit, the breaker); undefined when they are off. */
+  observer?: BackendObserver | undefined;
 }
 
 /**
@@ -92,11 +95,22 @@ export class HttpHandler implements Handler {
   }
 
   private async call(request: HandlerRequest, url: string, init: RequestInit): Promise<Response> {
+    const observer = this.options.observer;
+    const startedAt = observer ? performance.now() : 0;
     try {
       // decompress: false — the body is relayed as the upstream encoded it, with its Content-Encoding.
-      return await fetch(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
+      const response = await fetch(url, {
+        ...init,
+        signal: request.signal,
+        redirect: "manual",
+        decompress: false,
+      });
+      observer?.observe(outcomeOf(response), performance.now() - startedAt);
+      return response;
     } catch (error) {
       const timedOut = error instanceof Error && error.name === "TimeoutError";
+      const cut = timedOut || request.signal.aborted;
+      observer?.observe(cut ? "timeout" : "failure", performance.now() - startedAt);
       throw this.transportFailure(request, error, timedOut ? "upstream timed out" : "upstream unreachable");
     }
   }
@@ -136,4 +150,12 @@ export class HttpHandler implements Handler {
   private mayRetry(request: HandlerRequest): boolean {
     return request.retrySafe && request.attempt < this.options.maxDeliveries;
   }
+}
+
+/** How the backend's answer counts for the limit and the breaker (backend-signals.ts). */
+export function outcomeOf(response: Response): CallOutcome {
+  const status = response.status;
+  if (status < 500 && status !== 429) return "ok";
+  if (status === 429 || (status === 503 && response.headers.has("retry-after"))) return "overload";
+  return "failure";
 }

@@ -1,4 +1,5 @@
 import type { Logger, ProxyConfig } from "@rsd/shared";
+import type { BackendObserver } from "../protection/backend-signals.ts";
 import type { Handler } from "./handler.ts";
 import { HttpHandler } from "./http.ts";
 import { SimulateHandler } from "./simulate.ts";
@@ -7,7 +8,7 @@ import { SimulateHandler } from "./simulate.ts";
  * Handlers by HANDLER name. Adding a backend means one file implementing `Handler` and one line
  * here (see docs/architecture.md, "Writing a handler").
  */
-export function createHandler(config: ProxyConfig, logger: Logger): Handler {
+export function createHandler(config: ProxyConfig, logger: Logger, observer?: BackendObserver): Handler {
   switch (config.handler) {
     case "simulate":
       return new SimulateHandler(config.processingMs, config.maxTimeoutMs);
@@ -19,6 +20,7 @@ export function createHandler(config: ProxyConfig, logger: Logger): Handler {
         maxDeliveries: config.maxDeliveries,
         maxResponseBytes: config.maxUpstreamResponseBytes,
         logger,
+        observer,
       });
   }
 }

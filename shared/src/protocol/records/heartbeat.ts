@@ -14,6 +14,11 @@ export interface ProxyHeartbeat {
   processingMs: number | null;
   /** Epoch ms of the proxy's clock when it wrote this. */
   seenAt: number;
+  /**
+   * The concurrency limit it applies now (appended in format version 1: TERMINALS, or the
+   * adaptive limit). A heartbeat of an older proxy has none; it reads as `terminals`.
+   */
+  limit: number;
 }
 
 export function encodeHeartbeat(beat: ProxyHeartbeat): string {
@@ -42,5 +47,6 @@ export function decodeHeartbeat(text: string): ProxyHeartbeat | undefined {
     handler: typeof value.handler === "string" ? value.handler : "",
     processingMs: typeof value.processingMs === "number" ? value.processingMs : null,
     seenAt: value.seenAt,
+    limit: typeof value.limit === "number" ? value.limit : value.terminals,
   };
 }

@@ -1,0 +1,40 @@
+import type { Logger, ProxyConfig, RedisClient, StreamKeys } from "@rsd/shared";
+import type { Registry } from "prom-client";
+import type { TerminalPool } from "../terminal-pool.ts";
+import { AdaptiveLimit } from "./adaptive-limit.ts";
+import { type BackendObserver, observers } from "./backend-signals.ts";
+import { ProtectionMetrics } from "./metrics.ts";
+
+export interface ProtectionDeps {
+  config: ProxyConfig;
+  pool: TerminalPool;
+  commands: RedisClient;
+  keys: StreamKeys;
+  registry: Registry;
+  logger: Logger;
+}
+
+/**
+ * The proxy's backend protections, built from config-protection.ts: each is created only when
+ * its variable turns it on, so with everything off `observer` is undefined and the hot path
+ * pays one `undefined` check.
+ */
+export function createProtection({ config, pool, registry, logger }: ProtectionDeps) {
+  const settings = config.protection;
+  const metrics = new ProtectionMetrics(registry, () => pool.limit);
+  let limiter: AdaptiveLimit | undefined;
+  if (settings.concurrencyLimit === "adaptive") {
+    limiter = new AdaptiveLimit({
+      min: settings.minTerminals,
+      max: config.terminals,
+      inUse: () => pool.inUse,
+      onChange: (limit) => {
+        pool.setLimit(limit);
+        logger.debug("concurrency limit changed", { limit });
+      },
+    });
+    pool.setLimit(limiter.limit);
+  }
+  const observer: BackendObserver | undefined = observers([limiter]);
+  return { observer, metrics };
+}
