@@ -1,4 +1,5 @@
 import { isRedisError, type Logger, type RequestQueue } from "@rsd/shared";
+import type { ReadGate } from "./protection/read-gate.ts";
 import type { Reclaimer } from "./recovery/reclaimer.ts";
 import type { TerminalPool } from "./terminal-pool.ts";
 import type { TerminalRunner } from "./terminal-runner.ts";
@@ -20,6 +21,8 @@ export interface ReaderOptions {
    * are as many as the terminals, nothing new is read, so they cannot pile up in memory.
    */
   unwritten: () => number;
+  /** Backend pause, breaker, rate limit (protection/); undefined when all are off. */
+  gate?: ReadGate | undefined;
 }
 
 /**
@@ -50,7 +53,7 @@ export class StreamReader {
   }
 
   private async run(): Promise<void> {
-    const { queue, stream, pod, pool, runner, logger, blockMs } = this.options;
+    const { queue, stream, pod, pool, runner, logger, blockMs, gate } = this.options;
     const signal = this.abort.signal;
     let recovered = false;
     let failures = 0;
@@ -77,7 +80,14 @@ export class StreamReader {
           await this.recoverOwnPending();
           recovered = true;
         }
+        let admitted = slots.length;
+        if (gate) {
+          admitted = await gate.admit(slots.length, signal);
+          if (admitted === 0) continue; // the finally gives the slots back
+          while (slots.length > admitted) pool.unreserve(slots.pop() as number);
+        }
         const entries = await queue.readNew({ stream, pod, count: slots.length, blockMs });
+        if (gate && entries.length < admitted) gate.unused(admitted - entries.length);
         this.healthy = true;
         failures = 0;
         // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.

@@ -87,7 +87,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     logger,
   });
   const consumer = new Consumer(
-    { pod, pool, runner, reclaimer, logger, unwritten: () => writer.backlog },
+    { pod, pool, runner, reclaimer, logger, unwritten: () => writer.backlog, gate: protection.gate },
     readers.map((client) => new RedisRequestQueue({ client, keys })),
   );
   const claims = new ClaimKeeper({

@@ -1,9 +1,17 @@
-import type { Logger, ProxyConfig, RedisClient, StreamKeys } from "@rsd/shared";
+import {
+  FleetRateLimit,
+  type Logger,
+  type ProxyConfig,
+  type RedisClient,
+  type StreamKeys,
+} from "@rsd/shared";
 import type { Registry } from "prom-client";
 import type { TerminalPool } from "../terminal-pool.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";
 import { type BackendObserver, observers } from "./backend-signals.ts";
 import { ProtectionMetrics } from "./metrics.ts";
+import { RateGate } from "./rate-gate.ts";
+import { chainGates } from "./read-gate.ts";
 
 export interface ProtectionDeps {
   config: ProxyConfig;
@@ -19,7 +27,7 @@ export interface ProtectionDeps {
  * its variable turns it on, so with everything off `observer` is undefined and the hot path
  * pays one `undefined` check.
  */
-export function createProtection({ config, pool, registry, logger }: ProtectionDeps) {
+export function createProtection({ config, pool, commands, keys, registry, logger }: ProtectionDeps) {
   const settings = config.protection;
   const metrics = new ProtectionMetrics(registry, () => pool.limit);
   let limiter: AdaptiveLimit | undefined;
@@ -36,5 +44,19 @@ export function createProtection({ config, pool, registry, logger }: ProtectionD
     pool.setLimit(limiter.limit);
   }
   const observer: BackendObserver | undefined = observers([limiter]);
-  return { observer, metrics };
+  const rate =
+    settings.rateLimitRps > 0
+      ? new RateGate(
+          new FleetRateLimit({
+            client: commands,
+            keys,
+            rps: settings.rateLimitRps,
+            burst: settings.rateLimitBurst,
+          }),
+          logger,
+        )
+      : undefined;
+  // The rate limit last: it is the only gate holding something (tokens) a later "no" would waste.
+  const gate = chainGates([rate]);
+  return { observer, gate, metrics };
 }

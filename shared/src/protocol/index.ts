@@ -16,6 +16,7 @@ export * from "./entry-ref.ts";
 export * from "./fleet-registry.ts";
 export * from "./idempotency-store.ts";
 export * from "./keys.ts";
+export * from "./rate-limit.ts";
 export * from "./records/dead-letter.ts";
 export { MalformedMessageError } from "./records/fields.ts";
 export * from "./records/heartbeat.ts";

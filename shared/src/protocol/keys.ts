@@ -30,6 +30,12 @@ export class StreamKeys {
   readonly requestStreams: readonly string[];
   readonly dead: string;
   readonly fleet: string;
+  /** The fleet-wide rate limit toward the backend (GCRA state, RATE_LIMIT_RPS). */
+  readonly rateLimit: string;
+  /** Set while the backend asked the fleet to pause (429 / 503 + Retry-After, BACKEND_PAUSE). */
+  readonly backendPause: string;
+  /** The fleet's circuit breaker toward the backend (BREAKER). */
+  readonly breaker: string;
 
   constructor(
     readonly prefix: string,
@@ -41,6 +47,9 @@ export class StreamKeys {
         : Array.from({ length: shards }, (_, index) => `${prefix}:requests:{${shardTag(index, shards)}}`);
     this.dead = `${prefix}:dead`;
     this.fleet = `${prefix}:fleet`;
+    this.rateLimit = `${prefix}:ratelimit`;
+    this.backendPause = `${prefix}:pause`;
+    this.breaker = `${prefix}:breaker`;
   }
 
   /** The first (with one shard: the only) request stream. */

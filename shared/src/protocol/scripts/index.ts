@@ -23,4 +23,6 @@ export const scripts = {
   trim: load("trim"),
   /** Remove gone consumers that own nothing. */
   forgetConsumers: load("forget-consumers"),
+  /** Take (or give back) tokens of the fleet-wide rate limit (GCRA, Redis's clock). */
+  gcra: load("gcra"),
 } as const;
