@@ -75,6 +75,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     writer,
     metrics,
     logger,
+    pauses: protection.pauses,
   });
   const runner = new TerminalRunner({ pool, handler, writer, policy, metrics, pod, logger });
   const reclaimer = new Reclaimer({
@@ -142,6 +143,7 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
       logger,
     ),
     new PeriodicTask("fleet heartbeat", 2000, () => whenConnected(() => heartbeat.beat()), logger),
+    ...protection.tasks,
   ];
 
   let draining = false;

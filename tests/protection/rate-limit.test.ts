@@ -54,11 +54,14 @@ describe("RATE_LIMIT_RPS against a real backend", () => {
 
   test("two proxies together stay within the rate; waiting requests stay unread in Redis", async () => {
     const rps = 40;
-    const { stack, backend, stop } = await fragileStack(["--knee", "1000", "--base-ms", "5", "--noise", "0"], {
-      proxies: 2,
-      terminals: 8,
-      proxyEnv: { RATE_LIMIT_RPS: String(rps), RATE_LIMIT_BURST: "1" },
-    });
+    const { stack, backend, stop } = await fragileStack(
+      ["--knee", "1000", "--base-ms", "5", "--noise", "0"],
+      {
+        proxies: 2,
+        terminals: 8,
+        proxyEnv: { RATE_LIMIT_RPS: String(rps), RATE_LIMIT_BURST: "1" },
+      },
+    );
     stops.push(stop);
     const run = drive(stack, { count: 240, connections: 120, timeoutMs: 60_000 });
     // While the budget holds them back, the requests wait as lag (never delivered), not in a pod.

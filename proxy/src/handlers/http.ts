@@ -1,7 +1,8 @@
 import { endToEndHeaders, type ForwardedRequest, type ForwardedResponse, type Logger } from "@rsd/shared";
 import type { BackendObserver, CallOutcome } from "../protection/backend-signals.ts";
 import { ResponseTooLargeError, readCappedBody } from "./capped-body.ts";
-import { type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
+import { BackendPausedError, type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
+import { defaultPauseMs, retryAfterMs } from "./retry-after.ts";
 import { UpstreamTarget } from "./upstream-url.ts";
 
 /** An upstream answer worth another attempt (a 5xx to a request that may be repeated). */
@@ -20,6 +21,8 @@ export interface HttpHandlerOptions {
   logger: Logger;
   /** Hears how every call went (the adaptive limit, the breaker); undefined when they are off. */
   observer?: BackendObserver | undefined;
+  /** BACKEND_PAUSE=on: a 429, or a 503 with Retry-After, pauses the fleet instead of answering. */
+  pauseOnRetryAfter?: boolean;
 }
 
 /**
@@ -106,13 +109,25 @@ export class HttpHandler implements Handler {
         decompress: false,
       });
       observer?.observe(outcomeOf(response), performance.now() - startedAt);
+      if (this.options.pauseOnRetryAfter) await this.pauseIfAsked(response);
       return response;
     } catch (error) {
+      if (error instanceof BackendPausedError) throw error;
       const timedOut = error instanceof Error && error.name === "TimeoutError";
       const cut = timedOut || request.signal.aborted;
       observer?.observe(cut ? "timeout" : "failure", performance.now() - startedAt);
       throw this.transportFailure(request, error, timedOut ? "upstream timed out" : "upstream unreachable");
     }
+  }
+
+  /** 429 (Retry-After or a default second), or 503 with Retry-After: the backend did not run it. */
+  private async pauseIfAsked(response: Response): Promise<void> {
+    const status = response.status;
+    if (status !== 429 && status !== 503) return;
+    const asked = retryAfterMs(response.headers.get("retry-after"));
+    if (status === 503 && asked === undefined) return;
+    await response.body?.cancel().catch(() => {});
+    throw new BackendPausedError(asked ?? defaultPauseMs, status);
   }
 
   /** The body within MAX_UPSTREAM_RESPONSE_BYTES (capped-body.ts); a connection lost while reading it is a transport failure. */

@@ -21,6 +21,7 @@ export function createHandler(config: ProxyConfig, logger: Logger, observer?: Ba
         maxResponseBytes: config.maxUpstreamResponseBytes,
         logger,
         observer,
+        pauseOnRetryAfter: config.protection.backendPause,
       });
   }
 }

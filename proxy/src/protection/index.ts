@@ -1,6 +1,8 @@
 import {
+  BackendPause,
   FleetRateLimit,
   type Logger,
+  PeriodicTask,
   type ProxyConfig,
   type RedisClient,
   type StreamKeys,
@@ -10,6 +12,7 @@ import type { TerminalPool } from "../terminal-pool.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";
 import { type BackendObserver, observers } from "./backend-signals.ts";
 import { ProtectionMetrics } from "./metrics.ts";
+import { PauseGate } from "./pause-gate.ts";
 import { RateGate } from "./rate-gate.ts";
 import { chainGates } from "./read-gate.ts";
 
@@ -43,7 +46,18 @@ export function createProtection({ config, pool, commands, keys, registry, logge
     });
     pool.setLimit(limiter.limit);
   }
-  const observer: BackendObserver | undefined = observers([limiter]);
+  const tasks: PeriodicTask[] = [];
+  let pause: PauseGate | undefined;
+  if (settings.backendPause) {
+    const gate = new PauseGate(new BackendPause({ client: commands, keys }), logger, () =>
+      metrics.pauses.inc(),
+    );
+    pause = gate;
+    tasks.push(
+      new PeriodicTask("backend pause", 200, () => (commands.ready ? gate.refresh() : undefined), logger),
+    );
+  }
+  const observer: BackendObserver | undefined = observers([limiter, pause]);
   const rate =
     settings.rateLimitRps > 0
       ? new RateGate(
@@ -57,6 +71,6 @@ export function createProtection({ config, pool, commands, keys, registry, logge
         )
       : undefined;
   // The rate limit last: it is the only gate holding something (tokens) a later "no" would waste.
-  const gate = chainGates([rate]);
-  return { observer, gate, metrics };
+  const gate = chainGates([pause, rate]);
+  return { observer, gate, metrics, pauses: pause, tasks };
 }

@@ -4,6 +4,7 @@
  * (client/), and the operations the services use (the rest). Nothing outside this folder writes
  * a Redis command or imports a Redis client. docs/contract.md describes it for other readers.
  */
+export * from "./backend-pause.ts";
 export * from "./client/cluster-connection.ts";
 export * from "./client/connect.ts";
 export type { Command, Connection } from "./client/connection.ts";

@@ -47,8 +47,17 @@ export interface RequestQueue {
     count: number;
   }): Promise<StreamEntry[]>;
   ack(entries: EntryRef[]): Promise<void>;
-  /** The next attempt goes to the end of the same stream, atomically with the ack; false when `pod` no longer holds the entry. */
-  requeue(options: { pod: string; entry: EntryRef; message: RequestMessage }): Promise<boolean>;
+  /**
+   * The next attempt goes to the end of the same stream, atomically with the ack; false when `pod`
+   * no longer holds the entry. `sameAttempt`: the backend asked for a pause and never ran it, so
+   * the copy keeps its attempt number (a pause never burns a delivery).
+   */
+  requeue(options: {
+    pod: string;
+    entry: EntryRef;
+    message: RequestMessage;
+    sameAttempt?: boolean;
+  }): Promise<boolean>;
   /** Takes over entries idle longer than `minIdleMs`, one page from `cursor`. */
   claimIdle(options: {
     stream: string;
@@ -125,9 +134,20 @@ export class RedisRequestQueue implements RequestQueue {
     );
   }
 
-  async requeue({ pod, entry, message }: { pod: string; entry: EntryRef; message: RequestMessage }) {
+  async requeue({
+    pod,
+    entry,
+    message,
+    sameAttempt = false,
+  }: {
+    pod: string;
+    entry: EntryRef;
+    message: RequestMessage;
+    sameAttempt?: boolean;
+  }) {
     // Back onto the same stream (shard): one key, so the script is atomic on Redis Cluster too.
-    const args = [this.keys.group, pod, entry.id, ...encodeRequest(nextAttempt(message))];
+    const copy = sameAttempt ? message : nextAttempt(message);
+    const args = [this.keys.group, pod, entry.id, ...encodeRequest(copy)];
     const id = await this.client.runScript(scripts.requeue, entry.stream, args);
     return typeof id === "string";
   }

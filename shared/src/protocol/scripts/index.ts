@@ -25,4 +25,6 @@ export const scripts = {
   forgetConsumers: load("forget-consumers"),
   /** Take (or give back) tokens of the fleet-wide rate limit (GCRA, Redis's clock). */
   gcra: load("gcra"),
+  /** Pause the fleet's calls to the backend for at least N ms (never shortens a pause). */
+  pause: load("pause"),
 } as const;
