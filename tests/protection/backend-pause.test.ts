@@ -25,12 +25,15 @@ describe("BACKEND_PAUSE against a real backend's 429 storm", () => {
   });
 
   test("the fleet pauses, meets the storm with a few calls, dead-letters nothing and answers everything", async () => {
-    const { stack, backend, stop } = await fragileStack(["--knee", "1000", "--base-ms", "10", "--noise", "0"], {
-      proxies: 2,
-      terminals: 4,
-      // One delivery: a 429 that burnt an attempt would dead-letter the request at once.
-      proxyEnv: { BACKEND_PAUSE: "on", MAX_DELIVERIES: "1" },
-    });
+    const { stack, backend, stop } = await fragileStack(
+      ["--knee", "1000", "--base-ms", "10", "--noise", "0"],
+      {
+        proxies: 2,
+        terminals: 4,
+        // One delivery: a 429 that burnt an attempt would dead-letter the request at once.
+        proxyEnv: { BACKEND_PAUSE: "on", MAX_DELIVERIES: "1" },
+      },
+    );
     stops.push(stop);
     expect((await backend.admin("throttle", { ms: 3000, retryAfterS: 2 })).status).toBe(200);
     const forwarded = Array.from({ length: 5 }, (_, index) =>
@@ -50,7 +53,8 @@ describe("BACKEND_PAUSE against a real backend's 429 storm", () => {
     expect(stats.byKind.throttled).toBeLessThanOrEqual(20);
     expect(stats.byKind.ok).toBe(65);
     let pauses = 0;
-    for (const proxy of stack.proxies) pauses += await metricValue(proxy.url, "rsd_proxy_backend_pauses_total");
+    for (const proxy of stack.proxies)
+      pauses += await metricValue(proxy.url, "rsd_proxy_backend_pauses_total");
     expect(pauses).toBe(stats.byKind.throttled);
   });
 
