@@ -29,6 +29,7 @@ import { requestsController } from "./requests/index.ts";
 import { InflightBudget } from "./requests/inflight-budget.ts";
 import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
+import { createAdmission } from "./shedding/create-admission.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
 import { RedisMemory } from "./shedding/redis-memory.ts";
 
@@ -84,6 +85,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       ? { watcher: memory, maxPercent: config.maxRedisMemoryPercent }
       : undefined,
   );
+  const protection = createAdmission({ config, redis, keys, registry, logger });
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -110,6 +112,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     // Twice a second: memory grows with what is accepted, and shedding must see it before Redis
     // refuses the writes of requests already in flight.
     new PeriodicTask("redis memory", 500, () => whenConnected(() => memory.refresh()), logger),
+    ...protection.tasks,
   ];
   // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
   redis.onReady(() => void tasks[0]?.runNow());
@@ -120,6 +123,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     replyStream,
     pending,
     shedder,
+    admission: protection.admission,
     idempotency,
     results: new ResultStore({ client: redis, keys }),
     metrics,

@@ -1,4 +1,5 @@
 export * from "./api-keys.ts";
+export * from "./breaker-gauge.ts";
 export * from "./config.ts";
 export * from "./config-parse.ts";
 export * from "./config-protection.ts";

@@ -9,6 +9,7 @@ import {
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
+import type { Admission } from "../shedding/admission.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
 import type { RequestOutcome } from "./outcome.ts";
@@ -37,6 +38,8 @@ export interface RequestServiceDeps {
   replyStream: string;
   pending: PendingReplies;
   shedder: LoadShedder;
+  /** The breaker and the predicted wait (BREAKER, ADMISSION); undefined when both are off. */
+  admission?: Admission | undefined;
   idempotency: IdempotencyKeys;
   results: ResultStore;
   metrics: IngressMetrics;
@@ -72,6 +75,11 @@ export class RequestService {
         `overloaded: Redis is ${Math.floor(memory)}% full; retry later`,
         deps.shedder.retryAfterS,
       );
+    }
+    const refusal = deps.admission?.refuse(input.timeoutMs, now);
+    if (refusal) {
+      deps.metrics.shed.inc({ reason: refusal.reason });
+      throw new UnavailableError(refusal.message, refusal.retryAfterS);
     }
     if (!deps.queue.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream(now);

@@ -1,5 +1,6 @@
 import {
   BackendPause,
+  CircuitBreaker,
   FleetRateLimit,
   type Logger,
   PeriodicTask,
@@ -11,6 +12,7 @@ import type { Registry } from "prom-client";
 import type { TerminalPool } from "../terminal-pool.ts";
 import { AdaptiveLimit } from "./adaptive-limit.ts";
 import { type BackendObserver, observers } from "./backend-signals.ts";
+import { BreakerGate } from "./breaker-gate.ts";
 import { ProtectionMetrics } from "./metrics.ts";
 import { PauseGate } from "./pause-gate.ts";
 import { RateGate } from "./rate-gate.ts";
@@ -57,7 +59,16 @@ export function createProtection({ config, pool, commands, keys, registry, logge
       new PeriodicTask("backend pause", 200, () => (commands.ready ? gate.refresh() : undefined), logger),
     );
   }
-  const observer: BackendObserver | undefined = observers([limiter, pause]);
+  let breaker: BreakerGate | undefined;
+  if (settings.breaker) {
+    const gate = new BreakerGate(new CircuitBreaker({ client: commands, keys }), settings.breaker, logger);
+    breaker = gate;
+    metrics.watchBreaker(() => gate.state);
+    tasks.push(
+      new PeriodicTask("circuit breaker", 200, () => (commands.ready ? gate.sync() : undefined), logger),
+    );
+  }
+  const observer: BackendObserver | undefined = observers([limiter, pause, breaker]);
   const rate =
     settings.rateLimitRps > 0
       ? new RateGate(
@@ -71,6 +82,6 @@ export function createProtection({ config, pool, commands, keys, registry, logge
         )
       : undefined;
   // The rate limit last: it is the only gate holding something (tokens) a later "no" would waste.
-  const gate = chainGates([pause, rate]);
+  const gate = chainGates([pause, breaker, rate]);
   return { observer, gate, metrics, pauses: pause, tasks };
 }

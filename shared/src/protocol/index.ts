@@ -5,6 +5,7 @@
  * a Redis command or imports a Redis client. docs/contract.md describes it for other readers.
  */
 export * from "./backend-pause.ts";
+export * from "./circuit-breaker.ts";
 export * from "./client/cluster-connection.ts";
 export * from "./client/connect.ts";
 export type { Command, Connection } from "./client/connection.ts";

@@ -27,4 +27,6 @@ export const scripts = {
   gcra: load("gcra"),
   /** Pause the fleet's calls to the backend for at least N ms (never shortens a pause). */
   pause: load("pause"),
+  /** Read, report outcomes to, or take half-open probes from the fleet's circuit breaker. */
+  breaker: load("breaker"),
 } as const;

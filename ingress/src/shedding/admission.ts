@@ -1,0 +1,28 @@
+import type { BreakerWatch } from "./breaker-watch.ts";
+
+/** A request refused at the door, before anything is written to Redis. */
+export interface Refusal {
+  reason: "breaker";
+  message: string;
+  retryAfterS: number;
+}
+
+/**
+ * The ingress's refusals beyond depth and memory (load-shedder.ts): an open breaker (BREAKER=on)
+ * and a predicted wait longer than the request's deadline (ADMISSION=predictive). Both read
+ * values polled in the background, never Redis per request.
+ */
+export class Admission {
+  constructor(private readonly breaker: BreakerWatch | undefined) {}
+
+  refuse(timeoutMs: number, now: number): Refusal | undefined {
+    const openMs = this.breaker?.openLeftMs(now) ?? 0;
+    if (openMs > 0)
+      return {
+        reason: "breaker",
+        message: "the backend is failing and the circuit breaker is open; retry later",
+        retryAfterS: Math.max(1, Math.ceil(openMs / 1000)),
+      };
+    return undefined;
+  }
+}
