@@ -85,7 +85,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
       ? { watcher: memory, maxPercent: config.maxRedisMemoryPercent }
       : undefined,
   );
-  const protection = createAdmission({ config, redis, keys, registry, logger });
+  const protection = createAdmission({ config, redis, keys, registry, logger, stats });
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -105,7 +105,7 @@ export function createGateway(config: IngressConfig, logger: Logger, version: st
     // Shedding needs a fresh lag; without shedding the gauges alone do not need 10 reads a second.
     new PeriodicTask(
       "stream stats",
-      shedder.enabled ? 100 : 1000,
+      shedder.enabled || protection.admission?.predictor ? 100 : 1000,
       () => whenConnected(() => stats.refresh()),
       logger,
     ),

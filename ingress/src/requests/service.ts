@@ -138,8 +138,10 @@ export class RequestService {
     const wait = deps.pending.wait(message.id, message.deadline);
     this.enqueue(stream, message, input.idempotencyKey, () => deps.pending.unavailable(message.id));
     const outcome = await wait;
-    if (outcome.kind === "reply")
+    if (outcome.kind === "reply") {
+      deps.admission?.predictor?.observeProcessing(outcome.reply.processingMs);
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
+    }
     if (outcome.kind === "unavailable") throw new UnavailableError("Redis is unavailable; retry later", 1);
     return { kind: outcome.kind, id: message.id };
   }

@@ -1,8 +1,9 @@
 import type { BreakerWatch } from "./breaker-watch.ts";
+import type { WaitPredictor } from "./wait-predictor.ts";
 
 /** A request refused at the door, before anything is written to Redis. */
 export interface Refusal {
-  reason: "breaker";
+  reason: "breaker" | "predicted_wait";
   message: string;
   retryAfterS: number;
 }
@@ -13,7 +14,10 @@ export interface Refusal {
  * values polled in the background, never Redis per request.
  */
 export class Admission {
-  constructor(private readonly breaker: BreakerWatch | undefined) {}
+  constructor(
+    private readonly breaker: BreakerWatch | undefined,
+    readonly predictor: WaitPredictor | undefined,
+  ) {}
 
   refuse(timeoutMs: number, now: number): Refusal | undefined {
     const openMs = this.breaker?.openLeftMs(now) ?? 0;
@@ -23,6 +27,15 @@ export class Admission {
         message: "the backend is failing and the circuit breaker is open; retry later",
         retryAfterS: Math.max(1, Math.ceil(openMs / 1000)),
       };
+    const waitMs = this.predictor?.predictedWaitMs(now);
+    if (waitMs !== undefined && waitMs > timeoutMs)
+      return {
+        reason: "predicted_wait",
+        message: "overloaded: the predicted wait is longer than the request's deadline; retry later",
+        // When a request like it would fit, capped: a client should look again within a minute.
+        retryAfterS: Math.min(60, Math.max(1, Math.ceil((waitMs - timeoutMs) / 1000))),
+      };
+    this.predictor?.accepted();
     return undefined;
   }
 }

@@ -6,10 +6,12 @@ import {
   PeriodicTask,
   type RedisClient,
   type StreamKeys,
+  type StreamStats,
 } from "@rsd/shared";
 import type { Registry } from "prom-client";
 import { Admission } from "./admission.ts";
 import { BreakerWatch } from "./breaker-watch.ts";
+import { WaitPredictor } from "./wait-predictor.ts";
 
 export interface AdmissionDeps {
   config: IngressConfig;
@@ -17,13 +19,15 @@ export interface AdmissionDeps {
   keys: StreamKeys;
   registry: Registry;
   logger: Logger;
+  stats: StreamStats;
 }
 
 /**
  * The ingress's side of the backend protections: the breaker's cached state (BREAKER=on, read
- * every 200 ms). `admission` is undefined when nothing is on, so submit pays one check.
+ * every 200 ms) and the predicted wait (ADMISSION=predictive, from the stream stats' poll).
+ * `admission` is undefined when both are off, so submit pays one check.
  */
-export function createAdmission({ config, redis, keys, registry, logger }: AdmissionDeps) {
+export function createAdmission({ config, redis, keys, registry, logger, stats }: AdmissionDeps) {
   const tasks: PeriodicTask[] = [];
   let breaker: BreakerWatch | undefined;
   if (config.breaker) {
@@ -34,6 +38,7 @@ export function createAdmission({ config, redis, keys, registry, logger }: Admis
     );
   }
   breakerStateGauge(registry, () => breaker?.state ?? 0);
-  const admission = breaker ? new Admission(breaker) : undefined;
+  const predictor = config.admission === "predictive" ? new WaitPredictor(() => stats.latest) : undefined;
+  const admission = breaker || predictor ? new Admission(breaker, predictor) : undefined;
   return { admission, tasks };
 }

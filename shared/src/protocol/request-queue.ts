@@ -14,6 +14,8 @@ export interface ShardCounts {
   lag: number;
   /** Entries delivered but not yet acknowledged. */
   pending: number;
+  /** Entries the group ever delivered (XINFO GROUPS entries-read; 0 when Redis cannot tell): its growth is the drain rate. */
+  read: number;
 }
 
 /**
@@ -191,13 +193,13 @@ export class RedisRequestQueue implements RequestQueue {
       }),
     ]);
     const group = groups.find((candidate) => candidate.name === this.keys.group);
-    if (!group) return { length, lag: length, pending: 0 };
+    if (!group) return { length, lag: length, pending: 0, read: 0 };
     let lag: number;
     if (typeof group.lag === "number") lag = group.lag;
     else {
       const info = await this.client.xinfoStream(stream);
       lag = Math.max(0, Number(info["entries-added"] ?? 0) - Number(group["entries-read"] ?? 0));
     }
-    return { length, lag, pending: Number(group.pending ?? 0) };
+    return { length, lag, pending: Number(group.pending ?? 0), read: Number(group["entries-read"] ?? 0) };
   }
 }
