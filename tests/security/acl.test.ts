@@ -288,6 +288,9 @@ describe("each service end to end with its own Redis user", () => {
         ["DEL", "rsd:body:r1"],
         ["HGETALL", "rsd:fleet"],
         ["HDEL", "rsd:fleet", "p1"],
+        // BREAKER=on: the ingress reads the breaker, without a script.
+        ["HGETALL", "rsd:breaker"],
+        ["TIME"],
       ],
       proxy: [
         ["PING"],
@@ -338,6 +341,18 @@ describe("each service end to end with its own Redis user", () => {
         ["SET", "rsd:body:r1", "x", "PX", "60000"],
         ["HSET", "rsd:fleet", "p1", "{}"],
         ["HDEL", "rsd:fleet", "p1"],
+        // The backend protections: one script on one key each (gcra, pause, breaker).
+        ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:ratelimit", "20", "1", "1"],
+        ["GET", "rsd:ratelimit"],
+        ["SET", "rsd:ratelimit", "1", "PX", "1000"],
+        ["DEL", "rsd:ratelimit"],
+        ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:pause", "1000"],
+        ["PTTL", "rsd:pause"],
+        ["SET", "rsd:pause", "1", "PX", "1000"],
+        ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:breaker", "read"],
+        ["HGETALL", "rsd:breaker"],
+        ["HSET", "rsd:breaker", "state", "0"],
+        ["PEXPIRE", "rsd:breaker", "1000"],
       ],
       exporter: [
         ["PING"],
@@ -396,6 +411,7 @@ describe("each service end to end with its own Redis user", () => {
         ["DEBUG", "SLEEP", 0],
         ["ACL", "LIST"],
         ["EVAL", "return 1", 0],
+        ["HSET", "rsd:breaker", "state", "0"],
         ["GET", "other:key"],
         ["SET", "other:key", "x"],
         ["GET", "rsd:unknown"],

@@ -12,7 +12,7 @@ export class BreakerWatch {
   constructor(private readonly breaker: CircuitBreaker) {}
 
   async refresh(): Promise<void> {
-    const reading = await this.breaker.read();
+    const reading = await this.breaker.peek();
     this.state = reading.state;
     this.readAt = Date.now();
     this.untilMs = this.readAt + reading.leftMs;

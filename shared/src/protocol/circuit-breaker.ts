@@ -39,6 +39,19 @@ export class CircuitBreaker {
     return await this.run(["read"]);
   }
 
+  /**
+   * The state without the script (for ingresses, whose Redis user may not run scripts): the hash
+   * and Redis's TIME. An open breaker whose time is up reads as half-open, as the script would
+   * make it on its next call.
+   */
+  async peek(): Promise<BreakerReading> {
+    const [fields, now] = await Promise.all([this.client.hgetall(this.key), this.client.time()]);
+    const state = Number(fields.state ?? 0);
+    const until = Number(fields.until ?? 0);
+    if (state === 2 && now < until) return { state: 2, leftMs: until - now, granted: 0 };
+    return { state: state === 1 || state === 2 ? 1 : 0, leftMs: 0, granted: 0 };
+  }
+
   /** Adds `ok` and `failed` calls; the state after them. */
   async report(ok: number, failed: number, thresholds: BreakerThresholds): Promise<BreakerReading> {
     const { windowMs, minCalls, failureRatePercent, openMs, probes } = thresholds;
