@@ -1,6 +1,12 @@
 import type { BreakerWatch } from "./breaker-watch.ts";
 import type { WaitPredictor } from "./wait-predictor.ts";
 
+/**
+ * The predicted wait must fit in this share of the deadline: the rest covers the reply's way back
+ * and the prediction's own error (a drain rate measured over 100 ms polls).
+ */
+const deadlineShare = 0.8;
+
 /** A request refused at the door, before anything is written to Redis. */
 export interface Refusal {
   reason: "breaker" | "predicted_wait";
@@ -28,12 +34,12 @@ export class Admission {
         retryAfterS: Math.max(1, Math.ceil(openMs / 1000)),
       };
     const waitMs = this.predictor?.predictedWaitMs(now);
-    if (waitMs !== undefined && waitMs > timeoutMs)
+    if (waitMs !== undefined && waitMs > deadlineShare * timeoutMs)
       return {
         reason: "predicted_wait",
         message: "overloaded: the predicted wait is longer than the request's deadline; retry later",
-        // When a request like it would fit, capped: a client should look again within a minute.
-        retryAfterS: Math.min(60, Math.max(1, Math.ceil((waitMs - timeoutMs) / 1000))),
+        // When a request like it would fit; at most 10 s, as the prediction is redone ten times a second.
+        retryAfterS: Math.min(10, Math.max(1, Math.ceil((waitMs - deadlineShare * timeoutMs) / 1000))),
       };
     this.predictor?.accepted();
     return undefined;

@@ -15,6 +15,8 @@ export interface AdaptiveLimitOptions {
 
 /** Latency up to this multiple of the baseline counts as unloaded (noise, not queueing). */
 const tolerance = 1.1;
+/** Latency up to this multiple of the baseline is flat: the knee is not near. */
+const flat = 1.03;
 /** A window whose calls were dropped (overload, failure, timeout) above this share stops growing and backs off. */
 const dropShare = 0.1;
 /** Back-off per window on drops: gentle, as concurrency-limits settled on (#146). */
@@ -28,7 +30,8 @@ const maxWindowMs = 1000;
  * A per-pod concurrency limit between MIN_TERMINALS and TERMINALS, in the Gradient2 family:
  * every window (≥ 100 ms, ≥ 2 baselines, ≥ 5 calls) compares the mean latency of its successful
  * calls to the unloaded baseline. Above tolerance the limit shrinks by the gradient (smoothed);
- * at the baseline, and only if the pod used its limit, it grows by a headroom of √limit ÷ 2.
+ * at the baseline, and only if the pod used its limit, it grows by a headroom of √limit ÷ 2 (a
+ * quarter of a call per window once latency is within tolerance but no longer flat).
  * Drops back it off by 10% per window, never below half the last healthy limit, and never feed
  * the latency: a timeout's duration is the deadline, not the backend's latency. See
  * docs/architecture.md ("Adaptive terminals") for the failure modes this is built against.
@@ -83,7 +86,9 @@ export class AdaptiveLimit implements BackendObserver {
       const gradient = Math.max(0.5, Math.min(1, (tolerance * baseline) / Math.max(mean, 0.001)));
       if (gradient < 1) this.value = 0.5 * this.value + 0.5 * this.value * gradient;
       else if (dropped <= dropShare && this.peakInUse >= Math.floor(this.value))
-        this.value += Math.max(1, Math.sqrt(this.value) / 2);
+        // Flat latency: far from the knee, grow by √limit ÷ 2. Within tolerance but above flat:
+        // near the knee, creep, so the fleet's limits (which add up) do not overshoot it.
+        this.value += mean <= flat * baseline ? Math.max(1, Math.sqrt(this.value) / 2) : 0.25;
       if (dropped > dropShare)
         this.value = Math.max(this.value * dropBackoff, Math.min(this.value, this.healthyLimit / 2));
       else this.healthyLimit = this.value;
