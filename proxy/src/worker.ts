@@ -77,7 +77,16 @@ export function createWorker(config: ProxyConfig, logger: Logger) {
     logger,
     pauses: protection.pauses,
   });
-  const runner = new TerminalRunner({ pool, handler, writer, policy, metrics, pod, logger });
+  const runner = new TerminalRunner({
+    pool,
+    handler,
+    writer,
+    policy,
+    metrics,
+    pod,
+    logger,
+    notCalled: protection.notCalled,
+  });
   const reclaimer = new Reclaimer({
     queue,
     pod,

@@ -1,17 +1,14 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { metricValue } from "../helpers/stack.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { countOf, drive, fragileStack } from "./support.ts";
+import { countOf, drive, fragileStack, stopAfterAll } from "./support.ts";
 
 setDefaultTimeout(120_000);
 
 type Fleet = { concurrencyLimit: number; proxies: { pod: string; terminals: number; limit: number }[] };
 
 describe("adaptive terminals against a real fragile backend", () => {
-  const stops: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    await Promise.all(stops.map((stop) => stop()));
-  });
+  const stops = stopAfterAll();
 
   test("the limit stays near the knee instead of TERMINALS, and the fleet reports it", async () => {
     // Knee 3, no errors: with fixed terminals 24 clients would put 24 calls on the backend at once.

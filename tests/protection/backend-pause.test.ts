@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { maxPauseMs, retryAfterMs } from "../../proxy/src/handlers/retry-after.ts";
 import { metricValue } from "../helpers/stack.ts";
-import { countOf, drive, fragileStack } from "./support.ts";
+import { countOf, drive, fragileStack, stopAfterAll } from "./support.ts";
 
 setDefaultTimeout(120_000);
 
@@ -19,10 +19,7 @@ describe("Retry-After", () => {
 });
 
 describe("BACKEND_PAUSE against a real backend's 429 storm", () => {
-  const stops: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    await Promise.all(stops.map((stop) => stop()));
-  });
+  const stops = stopAfterAll();
 
   test("the fleet pauses, meets the storm with a few calls, dead-letters nothing and answers everything", async () => {
     const { stack, backend, stop } = await fragileStack(

@@ -1,27 +1,20 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { CircuitBreaker, connectRedis, createLogger, type RedisClient, StreamKeys } from "@rsd/shared";
+import { CircuitBreaker, type RedisClient, StreamKeys } from "@rsd/shared";
 import { TestRedis } from "../helpers/redis-server.ts";
 import { metricValue } from "../helpers/stack.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { countOf, drive, fragileStack } from "./support.ts";
+import { countOf, drive, fragileStack, groupCounts, protocolClient, stopAfterAll } from "./support.ts";
 
 setDefaultTimeout(120_000);
 
 const thresholds = { failureRatePercent: 50, minCalls: 4, windowMs: 10_000, openMs: 300, probes: 2 };
-
-function protocolClient(redis: TestRedis): RedisClient {
-  return connectRedis(
-    { redisUrl: redis.url, redisTlsCaFile: undefined, redisClusterNodes: [] },
-    { role: "commands", name: "test:breaker", logger: createLogger("error", "test", "breaker") },
-  );
-}
 
 describe("the breaker's script (one hash, Redis's clock)", () => {
   let redis: TestRedis;
   let client: RedisClient;
   beforeAll(async () => {
     redis = await TestRedis.start();
-    client = protocolClient(redis);
+    client = protocolClient(redis, "breaker");
     await client.waitUntilReady(10_000);
   }, 60_000);
   afterAll(async () => {
@@ -41,6 +34,9 @@ describe("the breaker's script (one hash, Redis's clock)", () => {
     const probes = await breaker.probe(5, 2);
     expect(probes.granted).toBeLessThanOrEqual(2);
     expect(probes.granted).toBeGreaterThanOrEqual(1);
+    // A probe whose request had expired goes back and can be granted again (within the second).
+    await breaker.giveBack(1);
+    expect((await breaker.probe(1, 2)).granted).toBeLessThanOrEqual(1);
     // A failed probe opens it again; two good ones close it.
     expect((await breaker.report(0, 1, thresholds)).state).toBe(2);
     await waitFor("half-open again", async () => (await breaker.read()).state === 1, { timeoutMs: 10_000 });
@@ -55,10 +51,7 @@ describe("the breaker's script (one hash, Redis's clock)", () => {
 });
 
 describe("BREAKER=on against a real backend", () => {
-  const stops: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    await Promise.all(stops.map((stop) => stop()));
-  });
+  const stops = stopAfterAll();
 
   test("while open, queued requests wait unread without burning attempts, then all succeed", async () => {
     const { stack, backend, stop } = await fragileStack(
@@ -71,7 +64,7 @@ describe("BREAKER=on against a real backend", () => {
       },
     );
     stops.push(stop);
-    const client = protocolClient(stack.redis);
+    const client = protocolClient(stack.redis, "breaker");
     await client.waitUntilReady(10_000);
     const breaker = new CircuitBreaker({ client, keys: new StreamKeys(stack.prefix) });
     expect((await breaker.report(0, 100, { ...thresholds, openMs: 3000 })).state).toBe(2);
@@ -85,11 +78,7 @@ describe("BREAKER=on against a real backend", () => {
     const admin = stack.redis.client();
     // A read already blocked in XREADGROUP when the breaker opened takes what arrives first: at
     // most one read's worth per pod (4 terminals each). Everything else waits unread.
-    await waitFor("the requests to wait unread", async () => {
-      const groups = (await admin.xinfo("GROUPS", stack.key("requests"))) as unknown[][];
-      const group = groups[0] ?? [];
-      return Number(group[group.indexOf("lag") + 1]) >= 20 - 2 * 4;
-    });
+    await waitFor("the requests to wait unread", async () => (await groupCounts(stack)).lag >= 20 - 2 * 4);
     if ((await breaker.read()).state === 2)
       expect((await backend.stats()).calls - before).toBeLessThanOrEqual(2 * 4);
     const statuses = await run;

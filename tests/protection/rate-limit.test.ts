@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { connectRedis, createLogger, FleetRateLimit, type RedisClient, StreamKeys } from "@rsd/shared";
+import { FleetRateLimit, type RedisClient, StreamKeys } from "@rsd/shared";
 import { TestRedis } from "../helpers/redis-server.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { countOf, drive, fragileStack } from "./support.ts";
+import { countOf, drive, fragileStack, groupCounts, protocolClient, stopAfterAll } from "./support.ts";
 
 setDefaultTimeout(120_000);
 
@@ -11,10 +11,7 @@ describe("the fleet rate limit's script (GCRA on one key, Redis's clock)", () =>
   let client: RedisClient;
   beforeAll(async () => {
     redis = await TestRedis.start();
-    client = connectRedis(
-      { redisUrl: redis.url, redisTlsCaFile: undefined, redisClusterNodes: [] },
-      { role: "commands", name: "test:rate", logger: createLogger("error", "test", "rate") },
-    );
+    client = protocolClient(redis, "rate");
     await client.waitUntilReady(10_000);
   }, 60_000);
   afterAll(async () => {
@@ -47,10 +44,7 @@ describe("the fleet rate limit's script (GCRA on one key, Redis's clock)", () =>
 });
 
 describe("RATE_LIMIT_RPS against a real backend", () => {
-  const stops: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    await Promise.all(stops.map((stop) => stop()));
-  });
+  const stops = stopAfterAll();
 
   test("two proxies together stay within the rate; waiting requests stay unread in Redis", async () => {
     const rps = 40;
@@ -65,14 +59,10 @@ describe("RATE_LIMIT_RPS against a real backend", () => {
     stops.push(stop);
     const run = drive(stack, { count: 240, connections: 120, timeoutMs: 60_000 });
     // While the budget holds them back, the requests wait as lag (never delivered), not in a pod.
-    const admin = stack.redis.client();
     await waitFor(
       "requests waiting unread in the stream",
       async () => {
-        const groups = (await admin.xinfo("GROUPS", stack.key("requests"))) as unknown[][];
-        const group = groups[0] ?? [];
-        const lag = Number(group[group.indexOf("lag") + 1]);
-        const pending = Number(group[group.indexOf("pending") + 1]);
+        const { lag, pending } = await groupCounts(stack);
         return lag >= 50 && pending <= 16;
       },
       { timeoutMs: 30_000 },

@@ -1,3 +1,5 @@
+import { afterAll } from "bun:test";
+import { connectRedis, createLogger, type RedisClient } from "@rsd/shared";
 import { FragileBackendProcess } from "../helpers/fragile-backend.ts";
 import { Stack, type StackOptions } from "../helpers/stack.ts";
 
@@ -48,4 +50,31 @@ export async function drive(
 
 export function countOf(statuses: number[], status: number): number {
   return statuses.filter((value) => value === status).length;
+}
+
+/** Stop functions registered by a describe block's tests, all run in its afterAll. */
+export function stopAfterAll(): (() => Promise<void>)[] {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  });
+  return stops;
+}
+
+/** The protocol's typed client on a test Redis (to drive the protections' scripts directly). */
+export function protocolClient(redis: { url: string }, name: string): RedisClient {
+  return connectRedis(
+    { redisUrl: redis.url, redisTlsCaFile: undefined, redisClusterNodes: [] },
+    { role: "commands", name: `test:${name}`, logger: createLogger("error", "test", name) },
+  );
+}
+
+/** The request stream's group lag and pending count (XINFO GROUPS). */
+export async function groupCounts(stack: Stack): Promise<{ lag: number; pending: number }> {
+  const groups = (await stack.redis.client().xinfo("GROUPS", stack.key("requests"))) as unknown[][];
+  const group = groups[0] ?? [];
+  return {
+    lag: Number(group[group.indexOf("lag") + 1]),
+    pending: Number(group[group.indexOf("pending") + 1]),
+  };
 }

@@ -16,7 +16,7 @@ export interface AdaptiveLimitOptions {
 /** Latency up to this multiple of the baseline counts as unloaded (noise, not queueing). */
 const tolerance = 1.1;
 /** Latency up to this multiple of the baseline is flat: the knee is not near. */
-const flat = 1.03;
+const flat = 1.06;
 /** A window whose calls were dropped (overload, failure, timeout) above this share stops growing and backs off. */
 const dropShare = 0.1;
 /** Back-off per window on drops: gentle, as concurrency-limits settled on (#146). */

@@ -60,6 +60,17 @@ export class BreakerGate implements ReadGate, BackendObserver {
     return 0;
   }
 
+  /**
+   * An entry read in half-open made no call (its deadline had passed): its probe goes back, or a
+   * queue full of expired requests would use every probe and the breaker could never close.
+   */
+  notCalled(): void {
+    if (this.state !== 1) return;
+    this.breaker
+      .giveBack(1)
+      .catch((error: unknown) => this.logger.debug("breaker give-back failed", { error }));
+  }
+
   unused(_count: number): void {
     // Unused probes are not given back: fewer probes is the safe side.
   }

@@ -83,5 +83,7 @@ export function createProtection({ config, pool, commands, keys, registry, logge
       : undefined;
   // The rate limit last: it is the only gate holding something (tokens) a later "no" would waste.
   const gate = chainGates([pause, breaker, rate]);
-  return { observer, gate, metrics, pauses: pause, tasks };
+  // Told of every read entry that made no backend call (it had expired): only the breaker cares.
+  const notCalled = breaker ? () => breaker?.notCalled() : undefined;
+  return { observer, gate, metrics, pauses: pause, tasks, notCalled };
 }

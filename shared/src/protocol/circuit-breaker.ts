@@ -65,6 +65,11 @@ export class CircuitBreaker {
     return await this.run(["probe", String(wanted), String(perSecond)]);
   }
 
+  /** Probes granted this second whose request expired before any call: others may use them. */
+  async giveBack(count: number): Promise<void> {
+    await this.run(["giveback", String(count)]);
+  }
+
   private async run(args: string[]): Promise<BreakerReading> {
     const reply = await this.client.runScript(scripts.breaker, this.key, args);
     const [state, leftMs, granted] = Array.isArray(reply) ? reply.map(Number) : [0, 0, 0];

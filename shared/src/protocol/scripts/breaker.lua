@@ -2,10 +2,11 @@
 -- Fields: state (0 closed, 1 half-open, 2 open), until (epoch ms the open state ends), start, ok,
 -- fail (the closed state's current window), second, probes (probes granted in that second),
 -- good (probe successes while half-open).
--- KEYS[1] the breaker key. ARGV[1] op: 'read' | 'report' | 'probe'.
+-- KEYS[1] the breaker key. ARGV[1] op: 'read' | 'report' | 'probe' | 'giveback'.
 -- report: ARGV[2] ok calls, ARGV[3] failed calls, ARGV[4] window ms, ARGV[5] minimum calls,
 --         ARGV[6] failure rate percent, ARGV[7] open ms, ARGV[8] probes needed to close.
 -- probe:  ARGV[2] probes wanted, ARGV[3] probes per second.
+-- giveback: ARGV[2] probes granted this second that made no call (their request had expired).
 -- Returns {state, ms left open, probes granted}.
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -50,6 +51,11 @@ elseif op == 'probe' and state == 1 then
   if s.second ~= second then s.second = second; s.probes = 0 end
   granted = math.max(0, math.min(tonumber(ARGV[2]), tonumber(ARGV[3]) - (s.probes or 0)))
   s.probes = (s.probes or 0) + granted
+  changed = true
+end
+
+if op == 'giveback' and state == 1 and s.second == math.floor(now / 1000) then
+  s.probes = math.max(0, (s.probes or 0) - tonumber(ARGV[2]))
   changed = true
 end
 
