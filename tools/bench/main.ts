@@ -4,13 +4,23 @@
  * GET /healthz on the same ingress), saturation with the load tester (3 × 50 terminals at
  * 150 ms); prints a table and rewrites docs/benchmarks.md with the command, date and machine.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
 import { runOverheadComparison } from "./overhead.ts";
-import { type BenchRun, benchmarksMarkdown, cpuTable, resultsTable, roundsSummary } from "./report.ts";
+import { runProtection } from "./protection/scenarios.ts";
+import {
+  type BenchRun,
+  benchmarksMarkdown,
+  cpuTable,
+  protectionMarkdown,
+  protectionSection,
+  resultsTable,
+  roundsSummary,
+  withProtectionSection,
+} from "./report.ts";
 import { runClusterOverhead, runSaturation } from "./scenarios.ts";
 
 const program = new Command("bench")
@@ -25,7 +35,10 @@ const program = new Command("bench")
     }),
   )
   .addOption(
-    new Option("--only <scenario>", "run one scenario").choices(["overhead", "saturation", "cluster"]),
+    new Option(
+      "--only <scenario>",
+      "run one scenario (protection, issue 17's, runs only this way: about 4 minutes)",
+    ).choices(["overhead", "saturation", "cluster", "protection"]),
   )
   .addOption(
     // Five: consecutive 10 s runs on a shared 2-core machine differ by up to 20%, and the median
@@ -44,13 +57,13 @@ const program = new Command("bench")
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation" | "cluster";
+  only?: "overhead" | "saturation" | "cluster" | "protection";
   rounds: number;
   output: string;
   write: boolean;
 }>();
 
-for (const tool of ["redis-server", "wrk"]) {
+for (const tool of options.only === "protection" ? ["redis-server"] : ["redis-server", "wrk"]) {
   if (!Bun.which(tool)) {
     console.error(
       `${tool} is not on PATH. Debian/Ubuntu: apt-get install ${tool === "wrk" ? "wrk" : "redis-server"}`,
@@ -72,6 +85,17 @@ const run: BenchRun = {
   cluster: null,
 };
 
+const output = resolve(repoRoot, options.output);
+const existing = existsSync(output) ? readFileSync(output, "utf8") : "";
+if (options.only === "protection") {
+  const section = protectionMarkdown(await runProtection(log), run);
+  console.log(section);
+  if (options.write) {
+    writeFileSync(output, withProtectionSection(existing, section));
+    log(`wrote the protection section of ${output}`);
+  }
+  process.exit(0);
+}
 const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
 if (wanted("overhead")) {
   const comparison = await runOverheadComparison(options.duration, options.rounds, log);
@@ -88,8 +112,9 @@ if (rounds) console.log(`\n${rounds}`);
 const cpu = cpuTable(run);
 if (cpu) console.log(`\nCPU per request, by process:\n${cpu}`);
 if (options.write && run.overhead && run.saturation && run.cluster) {
-  const output = resolve(repoRoot, options.output);
-  writeFileSync(output, benchmarksMarkdown(run));
+  const previous = protectionSection(existing);
+  const markdown = benchmarksMarkdown(run);
+  writeFileSync(output, previous ? withProtectionSection(markdown, previous) : markdown);
   log(`wrote ${output}`);
 } else if (options.write) {
   log("one scenario only: docs/benchmarks.md is left as it is (it always holds a complete run)");

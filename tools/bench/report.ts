@@ -1,4 +1,7 @@
 import type { Machine } from "./machine.ts";
+
+export { protectionMarkdown } from "./protection/report.ts";
+
 import type { OverheadResult, Pipeline } from "./overhead.ts";
 import { OVERHEAD, OVERHEAD_BODY, type PostResult, SATURATION, type SaturationResult } from "./scenarios.ts";
 import type { WrkResult } from "./wrk.ts";
@@ -220,4 +223,27 @@ Needs \`redis-server\` and \`wrk\` on PATH (Debian/Ubuntu: \`apt-get install red
 benchmark starts its own private \`redis-server\` and services on free ports of 127.0.0.1 and stops
 them at the end; it does not touch a running stack.
 `;
+}
+
+const protectionBegin = "<!-- protection:begin -->";
+const protectionEnd = "<!-- protection:end -->";
+
+/** The protection section of an existing docs/benchmarks.md, if it has one. */
+export function protectionSection(markdown: string): string | undefined {
+  const begin = markdown.indexOf(protectionBegin);
+  const end = markdown.indexOf(protectionEnd);
+  if (begin < 0 || end < begin) return undefined;
+  return markdown.slice(begin + protectionBegin.length, end).trim();
+}
+
+/**
+ * `markdown` with its protection section replaced by `section` (or added at the end). The
+ * protection scenario runs on its own (`--only protection`), so a full run keeps the last one.
+ */
+export function withProtectionSection(markdown: string, section: string): string {
+  const block = `${protectionBegin}\n${section}\n${protectionEnd}\n`;
+  const begin = markdown.indexOf(protectionBegin);
+  const end = markdown.indexOf(protectionEnd);
+  if (begin < 0 || end < begin) return `${markdown.trimEnd()}\n\n${block}`;
+  return markdown.slice(0, begin) + block + markdown.slice(end + protectionEnd.length).replace(/^\n/, "");
 }
