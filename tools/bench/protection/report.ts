@@ -8,7 +8,7 @@ const seconds = (x: number | null) => (x === null ? "did not settle" : `${x.toFi
 /** The protection scenarios' results (issue 17's "Prove it" list) as markdown, for docs/benchmarks.md. */
 export function protectionMarkdown(
   result: ProtectionResult,
-  header: { date: Date; command: string },
+  header: { date: Date; command: string; machine?: { nproc: number; loadAverage: number } },
 ): string {
   const fixed = result.sweep.filter((row) => row.setting.startsWith("fixed"));
   const best = fixed.reduce((a, b) => (b.goodputRps > a.goodputRps ? b : a), fixed[0] ?? result.sweep[0]!);
@@ -18,6 +18,11 @@ export function protectionMarkdown(
     "## Protecting the backend (issue 17)",
     "",
     `- **Date:** ${header.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${header.command}\``,
+    ...(header.machine
+      ? [
+          `- ${header.machine.nproc} CPUs shared by the load generator, Redis, the backend and the services; 1-minute load average ${header.machine.loadAverage} at the start${header.machine.loadAverage > header.machine.nproc / 2 ? " (other work was running: timings below are pessimistic and noisy)" : ""}.`,
+        ]
+      : []),
     `- The fragile backend (\`tools/fragile-backend\`) with a knee at ${PROTECTION.knee} concurrent calls and ${PROTECTION.baseMs} ms below it; ${PROTECTION.proxies} proxies; 200 closed-loop connections with a 2 s deadline unless said otherwise. Goodput = answers 200 within their deadline, per second, over requests sent from 4 s to 12 s of each run (8 s after the halving for the second adaptive row): the first seconds fill the queue, and the convergence rows say how long adaptive took.`,
     "",
     "| setting | goodput (req/s) | p99 of 200s (ms) |",

@@ -140,7 +140,14 @@ async function storm(log: Log): Promise<ProtectionResult["storm"]> {
 }
 
 async function outage(log: Log): Promise<ProtectionResult["outage"]> {
-  const breaker = { BREAKER: "on", BREAKER_OPEN_MS: "1000", BREAKER_MIN_CALLS: "20" };
+  // A 1 s window: a fixed window full of successes from before the outage would delay the opening
+  // by up to its length (docs/architecture.md, "Circuit breaker").
+  const breaker = {
+    BREAKER: "on",
+    BREAKER_OPEN_MS: "1000",
+    BREAKER_MIN_CALLS: "20",
+    BREAKER_WINDOW_MS: "1000",
+  };
   const stack = await ProtectionStack.start({ env: breaker, terminals: 8 });
   try {
     log("protection: 5 s outage with BREAKER=on, 100 connections, 12 s");
