@@ -17,8 +17,6 @@ export interface AdaptiveLimitOptions {
 const tolerance = 1.1;
 /** Latency up to this multiple of the baseline is flat: the knee is not near. */
 const flat = 1.06;
-/** A ceiling without a decrease for this long is forgotten. */
-const ceilingForgetMs = 10_000;
 /** A window whose calls were dropped (overload, failure, timeout) above this share stops growing and backs off. */
 const dropShare = 0.1;
 /** Back-off per window on drops: gentle, as concurrency-limits settled on (#146). */
@@ -48,8 +46,6 @@ export class AdaptiveLimit implements BackendObserver {
   private peakInUse = 0;
   /** The limit at the last window without drops: drops alone never take it below half of this. */
   private healthyLimit: number;
-  /** The last limit whose latency was above tolerance, and when: growth slows near it. */
-  private ceiling: { limit: number; at: number } | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: AdaptiveLimitOptions) {
@@ -77,19 +73,6 @@ export class AdaptiveLimit implements BackendObserver {
     if ((elapsed >= windowMs && samples >= minSamples) || elapsed >= maxWindowMs) this.closeWindow(now);
   }
 
-  /**
-   * Far from the knee (flat latency, well below the last limit that was too high), √limit ÷ 2 per
-   * window. Near it (latency above flat, or within 10% of that ceiling), a quarter of a call, so
-   * the fleet's limits, which add up, creep onto the knee instead of jumping over it (a
-   * slow-start threshold, as in TCP). The ceiling is forgotten after 10 s without a decrease, so
-   * a backend that got more capacity is found again.
-   */
-  private growth(flatLatency: boolean, now: number): number {
-    if (this.ceiling && now - this.ceiling.at > ceilingForgetMs) this.ceiling = undefined;
-    const nearCeiling = this.ceiling !== undefined && this.value >= 0.9 * this.ceiling.limit;
-    return flatLatency && !nearCeiling ? Math.max(1, Math.sqrt(this.value) / 2) : 0.25;
-  }
-
   private closeWindow(now: number): void {
     const before = this.limit;
     const samples = this.okCount + this.drops;
@@ -101,11 +84,11 @@ export class AdaptiveLimit implements BackendObserver {
       this.baseline.add(mean, now);
       const baseline = this.baseline.ms ?? mean;
       const gradient = Math.max(0.5, Math.min(1, (tolerance * baseline) / Math.max(mean, 0.001)));
-      if (gradient < 1) {
-        this.ceiling = { limit: this.value, at: now };
-        this.value = 0.5 * this.value + 0.5 * this.value * gradient;
-      } else if (dropped <= dropShare && this.peakInUse >= Math.floor(this.value))
-        this.value += this.growth(mean <= flat * baseline, now);
+      if (gradient < 1) this.value = 0.5 * this.value + 0.5 * this.value * gradient;
+      else if (dropped <= dropShare && this.peakInUse >= Math.floor(this.value))
+        // Flat latency: far from the knee, grow by √limit ÷ 2. Within tolerance but above flat:
+        // near the knee, creep, so the fleet's limits (which add up) do not overshoot it.
+        this.value += mean <= flat * baseline ? Math.max(1, Math.sqrt(this.value) / 2) : 0.25;
       if (dropped > dropShare)
         this.value = Math.max(this.value * dropBackoff, Math.min(this.value, this.healthyLimit / 2));
       else this.healthyLimit = this.value;
