@@ -31,6 +31,7 @@ import { requestsController } from "./requests/index.ts";
 import { InflightBudget } from "./requests/inflight-budget.ts";
 import { RequestService } from "./requests/service.ts";
 import { submitHandler } from "./requests/submit.ts";
+import { createAdmission } from "./shedding/create-admission.ts";
 import { LoadShedder } from "./shedding/load-shedder.ts";
 import { RedisMemory } from "./shedding/redis-memory.ts";
 import { LaneRouter } from "./tenants/lane-router.ts";
@@ -107,6 +108,7 @@ export function createGateway(
       })
     : undefined;
   const laneCounts = new LaneQueue({ client: redis, keys });
+  const protection = createAdmission({ config, redis, keys, registry, logger, stats });
   const shutdown = new AbortController();
   // While Redis is away the loops skip their round (readiness already says so) instead of logging each failure.
   const whenConnected = async (work: () => Promise<unknown>) => {
@@ -126,7 +128,7 @@ export function createGateway(
     // Shedding needs a fresh lag; without shedding the gauges alone do not need 10 reads a second.
     new PeriodicTask(
       "stream stats",
-      shedder.enabled ? 100 : 1000,
+      shedder.enabled || protection.admission?.predictor ? 100 : 1000,
       () => whenConnected(() => stats.refresh()),
       logger,
     ),
@@ -136,6 +138,7 @@ export function createGateway(
     ...(lanes?.polling
       ? [new PeriodicTask("lane counts", 100, () => whenConnected(() => lanes.refresh(laneCounts)), logger)]
       : []),
+    ...protection.tasks,
   ];
   // After a reconnect (Redis may have restarted empty) recreate the reply stream at once.
   redis.onReady(() => void tasks[0]?.runNow());
@@ -146,6 +149,7 @@ export function createGateway(
     replyStream,
     pending,
     shedder,
+    admission: protection.admission,
     idempotency,
     results: new ResultStore({ client: redis, keys }),
     metrics,

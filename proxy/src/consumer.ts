@@ -1,5 +1,6 @@
 import { isRedisError, type Logger, type RequestQueue } from "@rsd/shared";
 import type { LaneReader } from "./lanes/lane-reader.ts";
+import type { ReadGate } from "./protection/read-gate.ts";
 import type { Reclaimer } from "./recovery/reclaimer.ts";
 import type { TerminalPool } from "./terminal-pool.ts";
 import type { TerminalRunner } from "./terminal-runner.ts";
@@ -23,6 +24,8 @@ export interface ReaderOptions {
   unwritten: () => number;
   /** TENANT_LANES: this shard's entries come from the fair dispatch instead of one XREADGROUP. */
   lanes?: LaneReader | undefined;
+  /** Backend pause, breaker, rate limit (protection/); undefined when all are off. */
+  gate?: ReadGate | undefined;
 }
 
 /**
@@ -53,7 +56,7 @@ export class StreamReader {
   }
 
   private async run(): Promise<void> {
-    const { queue, stream, pod, pool, runner, logger, blockMs } = this.options;
+    const { queue, stream, pod, pool, runner, logger, blockMs, gate } = this.options;
     const signal = this.abort.signal;
     let recovered = false;
     let failures = 0;
@@ -80,16 +83,26 @@ export class StreamReader {
           await this.recoverOwnPending();
           recovered = true;
         }
+        let admitted = slots.length;
+        if (gate) {
+          admitted = await gate.admit(slots.length, signal);
+          if (admitted === 0) continue; // the finally gives the slots back
+          while (slots.length > admitted) pool.unreserve(slots.pop() as number);
+        }
+        let read: number;
         if (this.options.lanes) {
           // Each entry on its own lane's stream: its ack, retry and reclaim stay on that lane.
-          for (const [lane, id, fields] of await this.options.lanes.read(pod, slots.length, blockMs))
-            runner.dispatch(lane, id, fields, slots.pop() as number);
+          const entries = await this.options.lanes.read(pod, slots.length, blockMs);
+          read = entries.length;
+          for (const [lane, id, fields] of entries) runner.dispatch(lane, id, fields, slots.pop() as number);
         } else {
           const entries = await queue.readNew({ stream, pod, count: slots.length, blockMs });
+          read = entries.length;
           // Fields are never null for new entries (">"); an empty list would be dead-lettered as malformed.
           for (const [id, fields] of entries)
             runner.dispatch(stream, id, fields ?? [], slots.pop() as number);
         }
+        if (gate && read < admitted) gate.unused(admitted - read);
         this.healthy = true;
         failures = 0;
       } catch (error) {

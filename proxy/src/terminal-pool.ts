@@ -7,6 +7,8 @@
 export class TerminalPool {
   private readonly free: number[];
   private reserved = 0;
+  /** Free slots the current limit keeps out of use (TERMINALS − the adaptive limit; 0 when fixed). */
+  private hidden = 0;
   private waiters: (() => void)[] = [];
 
   constructor(readonly size: number) {
@@ -14,8 +16,30 @@ export class TerminalPool {
     this.free = Array.from({ length: size }, (_, index) => size - 1 - index);
   }
 
+  /** Slots a reader may reserve now: free ones within the limit. */
   get freeCount(): number {
-    return this.free.length;
+    return Math.max(0, this.free.length - this.hidden);
+  }
+
+  /** Slots running or reserved for a read. */
+  get inUse(): number {
+    return this.size - this.free.length;
+  }
+
+  /** The limit now (TERMINALS unless CONCURRENCY_LIMIT=adaptive lowered it). */
+  get limit(): number {
+    return this.size - this.hidden;
+  }
+
+  /**
+   * Uses at most `limit` slots (1…size) from now on: running ones finish, and no new one starts
+   * while `limit` or more run. A raised limit wakes the readers at once.
+   */
+  setLimit(limit: number): void {
+    const hidden = this.size - Math.min(this.size, Math.max(1, limit));
+    const raised = hidden < this.hidden;
+    this.hidden = hidden;
+    if (raised) this.wake();
   }
 
   /** Terminals running a request now (reserved ones waiting for a read do not count). */
@@ -25,7 +49,9 @@ export class TerminalPool {
 
   /** Takes up to `count` free slots for a read; each must be started or unreserved. */
   reserve(count: number): number[] {
-    const slots = this.free.splice(Math.max(0, this.free.length - count)).reverse();
+    const take = Math.min(count, this.free.length - this.hidden);
+    if (take <= 0) return [];
+    const slots = this.free.splice(this.free.length - take).reverse();
     this.reserved += slots.length;
     return slots;
   }
@@ -48,7 +74,7 @@ export class TerminalPool {
 
   /** Resolves when a slot is free (at once if one is), or when `signal` aborts. */
   async whenFree(signal: AbortSignal): Promise<void> {
-    if (this.free.length > 0 || signal.aborted) return;
+    if (this.free.length > this.hidden || signal.aborted) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         signal.removeEventListener("abort", done);
@@ -80,6 +106,10 @@ export class TerminalPool {
     // Most reads return fewer entries than they reserved: the rest come back one by one, mostly
     // with nobody waiting, so this path allocates nothing then.
     if (this.waiters.length === 0) return;
+    this.wake();
+  }
+
+  private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();

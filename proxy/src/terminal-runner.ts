@@ -24,6 +24,8 @@ export interface TerminalRunnerOptions {
   /** This pod, as its replies name it. */
   pod: string;
   logger: Logger;
+  /** An entry expired before it ran (no backend call): the breaker's probe goes back (BREAKER=on). */
+  notCalled?: (() => void) | undefined;
 }
 
 /**
@@ -44,8 +46,10 @@ export class TerminalRunner {
   private readonly metrics: ProxyMetrics;
   private readonly pod: string;
   private readonly logger: Logger;
+  private readonly notCalled: (() => void) | undefined;
 
   constructor(options: TerminalRunnerOptions) {
+    this.notCalled = options.notCalled;
     this.pool = options.pool;
     this.handler = options.handler;
     this.writer = options.writer;
@@ -71,6 +75,7 @@ export class TerminalRunner {
     if (now >= message.deadline) {
       // Late already: answered without using the terminal.
       this.pool.unreserve(terminal);
+      this.notCalled?.();
       this.policy.expired(entry, message, noTerminal, 0);
       return;
     }

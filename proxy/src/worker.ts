@@ -21,6 +21,7 @@ import { LaneReader } from "./lanes/lane-reader.ts";
 import { laneStreams } from "./lanes/lane-streams.ts";
 import { TenantGauges } from "./lanes/tenant-gauges.ts";
 import { ProxyMetrics } from "./metrics.ts";
+import { createProtection } from "./protection/index.ts";
 import { ClaimKeeper } from "./recovery/claim-keeper.ts";
 import { FailurePolicy } from "./recovery/failure-policy.ts";
 import { Reclaimer } from "./recovery/reclaimer.ts";
@@ -65,10 +66,15 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
 
   const registry = createRegistry();
   const pool = new TerminalPool(config.terminals);
+  const protection = createProtection({ config, pool, commands, keys, registry, logger });
   // With tracing on, each attempt and each upstream call get their spans (tracing/); off, nothing wraps.
   const handler = tracing
-    ? tracing.wrap(createHandler(config, logger, tracing.send), keys.group, pod)
-    : createHandler(config, logger);
+    ? tracing.wrap(
+        createHandler(config, logger, { send: tracing.send, observer: protection.observer }),
+        keys.group,
+        pod,
+      )
+    : createHandler(config, logger, { observer: protection.observer });
   const metrics = new ProxyMetrics(
     registry,
     config.terminals,
@@ -91,8 +97,18 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
     writer,
     metrics,
     logger,
+    pauses: protection.pauses,
   });
-  const runner = new TerminalRunner({ pool, handler, writer, policy, metrics, pod, logger });
+  const runner = new TerminalRunner({
+    pool,
+    handler,
+    writer,
+    policy,
+    metrics,
+    pod,
+    logger,
+    notCalled: protection.notCalled,
+  });
   const reclaimer = new Reclaimer({
     queue,
     pod,
@@ -104,7 +120,7 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
     ...(streams ? { streams } : {}),
   });
   const consumer = new Consumer(
-    { pod, pool, runner, reclaimer, logger, unwritten: () => writer.backlog },
+    { pod, pool, runner, reclaimer, logger, unwritten: () => writer.backlog, gate: protection.gate },
     readers.map((client) => new RedisRequestQueue({ client, keys })),
     lanes &&
       readers.map(
@@ -137,6 +153,7 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
       busy: pool.busyCount,
       handler: handler.name,
       processingMs: handler.nominalMs,
+      limit: pool.limit,
     }),
   });
 
@@ -172,6 +189,7 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
       logger,
     ),
     new PeriodicTask("fleet heartbeat", 2000, () => whenConnected(() => heartbeat.beat()), logger),
+    ...protection.tasks,
   ];
 
   let draining = false;

@@ -11,6 +11,7 @@ import {
   readString,
   readUrl,
 } from "./config-parse.ts";
+import { type ProtectionConfig, readBreakerSwitch, readProtection } from "./config-protection.ts";
 import {
   type IngressTenantConfig,
   type ProxyTenantConfig,
@@ -72,6 +73,10 @@ export interface IngressConfig extends CommonConfig, IngressTenantConfig {
   adminEventBufferBytes: number;
   /** How often the console's snapshot is computed and sent. */
   adminEventIntervalMs: number;
+  /** BREAKER=on: answer 503 while the fleet's breaker is open. */
+  breaker: boolean;
+  /** ADMISSION: shed on predicted wait too (predictive), or on MAX_QUEUE_DEPTH alone (depth). */
+  admission: "predictive" | "depth";
 }
 
 export interface ProxyConfig extends CommonConfig, ProxyTenantConfig {
@@ -90,6 +95,8 @@ export interface ProxyConfig extends CommonConfig, ProxyTenantConfig {
   deadLetterMaxCount: number;
   /** Dead letters older than this many seconds are removed. */
   deadLetterMaxAgeS: number;
+  /** Adaptive terminals, rate limit, backend pauses, circuit breaker (config-protection.ts). */
+  protection: ProtectionConfig;
 }
 
 const INT_MAX = Number.MAX_SAFE_INTEGER;
@@ -162,17 +169,20 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
     adminMaxEventClients: readInt(env, "ADMIN_MAX_EVENT_CLIENTS", 16, 1, 1000),
     adminEventBufferBytes: readInt(env, "ADMIN_EVENT_BUFFER_BYTES", 256 * 1024, 1024, 64 * MIB),
     adminEventIntervalMs: readInt(env, "ADMIN_EVENT_INTERVAL_MS", 1000, 100, 60_000),
+    breaker: readBreakerSwitch(env),
+    admission: readEnum(env, "ADMISSION", "predictive", ["predictive", "depth"] as const),
   };
 }
 
 export function loadProxyConfig(env: Env = process.env): ProxyConfig {
   const common = readCommon(env, 3001);
   const handler = readEnum(env, "HANDLER", "simulate", handlerNames);
+  const terminals = readInt(env, "TERMINALS", 5, 1, 1024);
   return {
     ...common,
     ...readProxyTenantConfig(env),
     tracing: readTracingConfig(env, "rsd-proxy", common.podName),
-    terminals: readInt(env, "TERMINALS", 5, 1, 1024),
+    terminals,
     handler,
     processingMs: readInt(env, "PROCESSING_MS", 150, 0, common.maxTimeoutMs),
     upstreamUrl:
@@ -184,5 +194,6 @@ export function loadProxyConfig(env: Env = process.env): ProxyConfig {
     maxUpstreamResponseBytes: readInt(env, "MAX_UPSTREAM_RESPONSE_BYTES", 16 * MIB, 1, 1024 * MIB),
     deadLetterMaxCount: readInt(env, "DEAD_LETTER_MAX_COUNT", 100_000, 1, INT_MAX),
     deadLetterMaxAgeS: readInt(env, "DEAD_LETTER_MAX_AGE_S", 7 * 24 * 3600, 60, INT_MAX),
+    protection: readProtection(env, terminals),
   };
 }

@@ -10,6 +10,8 @@ export interface ShardSnapshot {
   lag: number;
   /** Entries delivered but not yet acknowledged. */
   pending: number;
+  /** Entries the group ever delivered (its growth is the drain rate). */
+  read: number;
   /** False when the shard could not be read (its Redis node is unreachable). */
   reachable: boolean;
 }
@@ -19,6 +21,8 @@ export interface StreamSnapshot {
   length: number;
   lag: number;
   pending: number;
+  /** Entries ever delivered, summed over the reachable shards. */
+  read: number;
   shards: ShardSnapshot[];
   /** When the snapshot was read, epoch ms. */
   readAt: number;
@@ -61,6 +65,7 @@ export class StreamStats {
       length: reachable.reduce((sum, shard) => sum + shard.length, 0),
       lag: reachable.reduce((sum, shard) => sum + shard.lag, 0),
       pending: reachable.reduce((sum, shard) => sum + shard.pending, 0),
+      read: reachable.reduce((sum, shard) => sum + shard.read, 0),
       shards,
       readAt: Date.now(),
     };
@@ -78,7 +83,7 @@ export class StreamStats {
     try {
       return { stream, shard, ...(await this.queue.counts(stream)), reachable: true };
     } catch {
-      return { stream, shard, length: 0, lag: 0, pending: 0, reachable: false };
+      return { stream, shard, length: 0, lag: 0, pending: 0, read: 0, reachable: false };
     }
   }
 }

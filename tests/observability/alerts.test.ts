@@ -62,6 +62,8 @@ describe("alert rules", () => {
       /redis_memory_used_bytes[\s\S]*redis_memory_max_bytes[\s\S]*> 0\.8/,
     );
     expect(byName("RsdTargetDown").expr).toBe("up == 0");
+    expect(byName("RsdBreakerOpen")).toMatchObject({ for: "5m" });
+    expect(byName("RsdBreakerOpen").expr).toMatch(/rsd_breaker_state[\s\S]*>= 1/);
   });
 
   test("every alert has a severity and a runbook link to a section of docs/operations.md", async () => {

@@ -137,6 +137,15 @@ describe("the overview dashboard", () => {
     }
   });
 
+  test("shows the backend protections: limit per pod, breaker state, shed reasons, pauses", () => {
+    expect(panelExpr(dashboard, "Concurrency limit per pod")).toBe(
+      "sum by (pod) (rsd_proxy_concurrency_limit)",
+    );
+    expect(panelExpr(dashboard, "Circuit breaker state")).toBe("max(rsd_breaker_state)");
+    expect(panelExpr(dashboard, "Shed by reason")).toContain("sum by (reason) (rate(rsd_ingress_shed_total");
+    expect(panelExpr(dashboard, "Backend pauses")).toContain("rsd_proxy_backend_pauses_total");
+  });
+
   test("lays its panels out on the grid without overlaps", () => {
     const panels = allPanels(dashboard);
     expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);

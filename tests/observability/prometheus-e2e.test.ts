@@ -212,6 +212,6 @@ describe("the dashboard's main expressions against a real Prometheus scraping a 
     expect(rules.map((rule) => [rule.name, rule.health, rule.lastError ?? ""])).toEqual(
       rules.map((rule) => [rule.name, "ok", ""]),
     );
-    expect(rules.length).toBe(6);
+    expect(rules.length).toBe(7);
   });
 });

@@ -161,20 +161,20 @@ export const trimSuite: Suite = (target) =>
         left = now;
       }
       expect(left).toEqual(mustStay);
-      expect(await queue.counts(keys.requests)).toEqual({ length: 10, lag: 5, pending: 5 });
+      expect(await queue.counts(keys.requests)).toMatchObject({ length: 10, lag: 5, pending: 5 });
     });
 
     test("a stream without the group, or no stream at all, is left alone and counts as empty", async () => {
       const keys = target().keys();
       const { queue } = protocolFor(target().client, keys);
-      expect(await queue.counts(keys.requests)).toEqual({ length: 0, lag: 0, pending: 0 });
+      expect(await queue.counts(keys.requests)).toMatchObject({ length: 0, lag: 0, pending: 0 });
       expect(await queue.trim(keys.requests)).toBeUndefined();
       for (let n = 0; n < 3; n++) await enqueued(queue, keys.requests, request(`ng${n}`));
       expect(await queue.trim(keys.requests)).toBeUndefined();
-      expect(await queue.counts(keys.requests)).toEqual({ length: 3, lag: 3, pending: 0 });
+      expect(await queue.counts(keys.requests)).toMatchObject({ length: 3, lag: 3, pending: 0 });
       expect(await queue.ensureGroup(keys.requests)).toBe(true);
       expect(await queue.ensureGroup(keys.requests)).toBe(false);
-      expect(await queue.counts(keys.requests)).toEqual({ length: 3, lag: 3, pending: 0 });
+      expect(await queue.counts(keys.requests)).toMatchObject({ length: 3, lag: 3, pending: 0 });
     });
 
     test("counts: length, lag and pending per shard; lag still known after a delete in the unread range", async () => {
@@ -183,7 +183,7 @@ export const trimSuite: Suite = (target) =>
       for (const [index, stream] of keys.requestStreams.entries()) {
         await deliver(queue, { stream, messages: [request(`n${index}`)] });
         for (let n = 0; n <= index; n++) await enqueued(queue, stream, request(`m${index}.${n}`));
-        expect(await queue.counts(stream)).toEqual({ length: index + 2, lag: index + 1, pending: 1 });
+        expect(await queue.counts(stream)).toMatchObject({ length: index + 2, lag: index + 1, pending: 1 });
       }
       // Redis cannot tell the lag once an undelivered entry was deleted; added − read stands in.
       const stream = keys.requestStreams[2]!;

@@ -127,8 +127,8 @@ export const recordsSuite: Suite = (target) =>
       const fleet = new FleetRegistry({ client: target().client, keys });
       const now = Date.now();
       const beats: ProxyHeartbeat[] = [
-        { pod: "p1", terminals: 5, busy: 2, handler: "simulate", processingMs: 150, seenAt: now },
-        { pod: "p2", terminals: 1, busy: 0, handler: "forward", processingMs: null, seenAt: now },
+        { pod: "p1", terminals: 5, busy: 2, handler: "simulate", processingMs: 150, seenAt: now, limit: 3 },
+        { pod: "p2", terminals: 1, busy: 0, handler: "forward", processingMs: null, seenAt: now, limit: 1 },
       ];
       for (const beat of beats) await fleet.beat(beat);
       const live = await fleet.live(now);
@@ -203,7 +203,8 @@ export const recordVersionsSuite: Suite = (target) =>
       const fleet = new FleetRegistry({ client, keys });
       const beat = { pod: "p", terminals: 5, busy: 1, handler: "h", processingMs: null, seenAt: Date.now() };
       await client.hset(keys.fleet, "p", JSON.stringify({ ...beat, lane: "gold", version: 2 }));
-      expect(await fleet.live(beat.seenAt)).toEqual([beat]);
+      // A beat of a proxy older than the limit word reads with its terminals as its limit.
+      expect(await fleet.live(beat.seenAt)).toEqual([{ ...beat, limit: 5 }]);
 
       await client.set(keys.idempotency("k"), "req-9 abcd tenant-3", { ttlS: 60 });
       const idempotency = new IdempotencyStore({ client, keys });

@@ -109,6 +109,7 @@ export const storesSuite: Suite = (target) =>
         handler: "simulate",
         processingMs: 150,
         seenAt: now - ageMs,
+        limit: 5,
       });
       await fleet.beat(beat("fresh", 0));
       await fleet.beat(beat("stale", heartbeatLiveWithinMs + 1000));

@@ -54,6 +54,8 @@ export const allowedCommands: Record<ServiceUser, string[][]> = {
     ["DEL", "rsd:body:r1"],
     ["HGETALL", "rsd:fleet"],
     ["HDEL", "rsd:fleet", "p1"],
+    // BREAKER=on: the ingress reads the breaker, without a script.
+    ["HGETALL", "rsd:breaker"],
     // The operator console: the oldest waiting entry, Redis's clock, the dead-letter operations.
     ["XRANGE", "rsd:requests", "(0-0", "+", "COUNT", "1"],
     ["TIME"],
@@ -101,6 +103,18 @@ export const allowedCommands: Record<ServiceUser, string[][]> = {
     ["SET", "rsd:body:r1", "x", "PX", "60000"],
     ["HSET", "rsd:fleet", "p1", "{}"],
     ["HDEL", "rsd:fleet", "p1"],
+    // The backend protections: one script on one key each (gcra, pause, breaker).
+    ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:ratelimit", "20", "1", "1"],
+    ["GET", "rsd:ratelimit"],
+    ["SET", "rsd:ratelimit", "1", "PX", "1000"],
+    ["DEL", "rsd:ratelimit"],
+    ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:pause", "1000"],
+    ["PTTL", "rsd:pause"],
+    ["SET", "rsd:pause", "1", "PX", "1000"],
+    ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:breaker", "read"],
+    ["HGETALL", "rsd:breaker"],
+    ["HSET", "rsd:breaker", "state", "0"],
+    ["PEXPIRE", "rsd:breaker", "1000"],
     // TENANT_LANES: the dispatch script (by key: the active set), what it runs inside, the idle
     // wait over the shard stream and its bell, and reclaim/trim/requeue on a lane.
     ["EVALSHA", "0123456789012345678901234567890123456789", "1", "rsd:lanes:{rsd:requests}", "proxies"],
@@ -181,6 +195,7 @@ export const forbiddenCommands: Record<ServiceUser, (string | number)[][]> = {
     ["SCAN", 0],
     ["DEBUG", "SLEEP", 0],
     ["ACL", "LIST"],
+    ["HSET", "rsd:breaker", "state", "0"],
     ["GET", "other:key"],
     ["SET", "other:key", "x"],
     ["GET", "rsd:unknown"],

@@ -11,18 +11,19 @@ import { fairnessTable, runFairness } from "./fairness.ts";
 import { repoRoot } from "./launcher.ts";
 import { describeMachine } from "./machine.ts";
 import { runOverheadComparison } from "./overhead.ts";
+import { runProtection } from "./protection/scenarios.ts";
 import {
   type BenchRun,
   benchmarksMarkdown,
   cpuTable,
+  protectionMarkdown,
   resultsTable,
   roundsSummary,
-  tracingMarkdown,
-  tracingSectionOf,
-  withTracingSection,
 } from "./report.ts";
 import { runClusterOverhead, runSaturation } from "./scenarios.ts";
+import { keepSections, type SectionName, withSection } from "./sections.ts";
 import { runTracingComparison } from "./tracing.ts";
+import { tracingMarkdown } from "./tracing-report.ts";
 
 const program = new Command("bench")
   .description(
@@ -38,8 +39,8 @@ const program = new Command("bench")
   .addOption(
     new Option(
       "--only <scenario>",
-      "run one scenario (fairness runs only when asked for: issue 18's figures, printed)",
-    ).choices(["overhead", "saturation", "cluster", "fairness", "tracing"]),
+      "run one scenario (fairness, protection and tracing run only this way: each writes its own section)",
+    ).choices(["overhead", "saturation", "cluster", "fairness", "protection", "tracing"]),
   )
   .addOption(
     // Five: consecutive 10 s runs on a shared 2-core machine differ by up to 20%, and the median
@@ -58,13 +59,13 @@ const program = new Command("bench")
 program.parse(process.argv.slice(2), { from: "user" });
 const options = program.opts<{
   duration: number;
-  only?: "overhead" | "saturation" | "cluster" | "fairness" | "tracing";
+  only?: "overhead" | "saturation" | "cluster" | "fairness" | "protection" | "tracing";
   rounds: number;
   output: string;
   write: boolean;
 }>();
 
-for (const tool of ["redis-server", "wrk"]) {
+for (const tool of options.only === "protection" ? ["redis-server"] : ["redis-server", "wrk"]) {
   if (!Bun.which(tool)) {
     console.error(
       `${tool} is not on PATH. Debian/Ubuntu: apt-get install ${tool === "wrk" ? "wrk" : "redis-server"}`,
@@ -86,26 +87,31 @@ const run: BenchRun = {
   cluster: null,
 };
 
-if (options.only === "fairness") {
-  console.log(fairnessTable(await runFairness(options.duration, log)));
+const output = resolve(repoRoot, options.output);
+const existing = existsSync(output) ? readFileSync(output, "utf8") : "";
+const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
+
+/** Prints a scenario's section and, unless --no-write, puts it in its place in the doc; then exits. */
+function finishSection(name: SectionName, content: string): never {
+  console.log(content);
+  if (options.write) {
+    writeFileSync(output, withSection(existing, name, content));
+    log(`wrote the ${name} section of ${output}`);
+  }
   process.exit(0);
 }
 
-const wanted = (scenario: NonNullable<typeof options.only>) => !options.only || options.only === scenario;
-// Tracing's comparison (issue 20) runs only when asked for: it writes its own section of the doc.
+// Fairness (issue 18), protection (issue 17) and tracing (issue 20) run only when asked for, and
+// each writes its own section of the doc.
+if (options.only === "fairness") {
+  const table = fairnessTable(await runFairness(options.duration, log));
+  finishSection("fairness", `## Fairness between tenants (issue 18)\n\n${sectionHeader(run)}\n\n${table}`);
+}
+if (options.only === "protection")
+  finishSection("protection", protectionMarkdown(await runProtection(log), run));
 if (options.only === "tracing") {
   const comparison = await runTracingComparison(options.duration, options.rounds, log);
-  const section = tracingMarkdown(run, comparison);
-  console.log(section);
-  if (options.write) {
-    const output = resolve(repoRoot, options.output);
-    writeFileSync(
-      output,
-      withTracingSection(existsSync(output) ? readFileSync(output, "utf8") : "", section),
-    );
-    log(`wrote the tracing section of ${output}`);
-  }
-  process.exit(0);
+  finishSection("tracing", tracingMarkdown(run, comparison));
 }
 if (wanted("overhead")) {
   const comparison = await runOverheadComparison(options.duration, options.rounds, log);
@@ -122,12 +128,15 @@ if (rounds) console.log(`\n${rounds}`);
 const cpu = cpuTable(run);
 if (cpu) console.log(`\nCPU per request, by process:\n${cpu}`);
 if (options.write && run.overhead && run.saturation && run.cluster) {
-  const output = resolve(repoRoot, options.output);
-  // A full run rewrites the file but keeps the last tracing comparison (its own scenario).
-  const tracing = existsSync(output) ? tracingSectionOf(readFileSync(output, "utf8")) : undefined;
-  const markdown = benchmarksMarkdown(run);
-  writeFileSync(output, tracing ? withTracingSection(markdown, tracing) : markdown);
+  // A full run rewrites the file, keeping the sections of the scenarios that run on their own.
+  writeFileSync(output, keepSections(benchmarksMarkdown(run), existing));
   log(`wrote ${output}`);
 } else if (options.write) {
   log("one scenario only: docs/benchmarks.md is left as it is (it always holds a complete run)");
+}
+
+/** Date, command, machine and load of a run, for a section's first line. */
+function sectionHeader(of: BenchRun): string {
+  const date = of.date.toISOString().replace(/\.\d+Z$/, "Z");
+  return `- **Date:** ${date}; **command:** \`${of.command}\`; ${of.machine.nproc} CPUs, load average ${of.machine.loadAverage} at the start; commit ${of.machine.commit}`;
 }

@@ -1,7 +1,9 @@
 import type { Machine } from "./machine.ts";
+
+export { protectionMarkdown } from "./protection/report.ts";
+
 import type { OverheadResult, Pipeline } from "./overhead.ts";
 import { OVERHEAD, OVERHEAD_BODY, type PostResult, SATURATION, type SaturationResult } from "./scenarios.ts";
-import { TRACING_VARIANTS, type TracingComparison } from "./tracing.ts";
 import type { WrkResult } from "./wrk.ts";
 
 /** Issue 2's bars: within 20% of a minimal Redis Streams pipeline, and ≥ 98.5% of the saturation limit. */
@@ -215,68 +217,13 @@ bun run bench                      # every scenario, 10 s each, 5 overhead round
 bun run bench -- --duration 30     # longer measurements
 bun run bench -- --rounds 9        # more interleaved overhead rounds (the median is reported)
 bun run bench -- --only saturation --no-write
-bun run bench -- --only fairness       # issue 18: tenants and lanes (printed; figures in architecture.md)
+bun run bench -- --only fairness     # issue 18: tenants and lanes (its own section below)
+bun run bench -- --only protection   # issue 17: the backend protections (its own section below)
+bun run bench -- --only tracing      # issue 20: tracing off, on, at 1% (its own section below)
 \`\`\`
 
 Needs \`redis-server\` and \`wrk\` on PATH (Debian/Ubuntu: \`apt-get install redis-server wrk\`). The
 benchmark starts its own private \`redis-server\` and services on free ports of 127.0.0.1 and stops
 them at the end; it does not touch a running stack.
 `;
-}
-
-/** Where the tracing comparison lives in docs/benchmarks.md: its own section, kept across full runs. */
-const TRACING_START = "<!-- tracing:start -->";
-const TRACING_END = "<!-- tracing:end -->";
-
-/** The tracing comparison (bun run bench -- --only tracing) as a markdown section. */
-export function tracingMarkdown(
-  run: Pick<BenchRun, "date" | "command" | "durationS" | "machine">,
-  comparison: TracingComparison,
-): string {
-  const off = comparison.results.off;
-  const rows = TRACING_VARIANTS.map((variant) => {
-    const result = comparison.results[variant];
-    const ratio = off.rps > 0 ? result.rps / off.rps : 0;
-    const target =
-      variant === "on 1%"
-        ? ratio >= 0.95
-          ? " (meets: within 5% of off)"
-          : " (**below**: more than 5% under off)"
-        : "";
-    // CPU per request of the gateway's own processes: steadier than req/s on a busy machine.
-    const cpu = (name: string) => result.cpu?.usPerRequest[name]?.toFixed(1) ?? "—";
-    return `| ${variant} | ${n0(result.rps)} | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${pct(ratio)}${target} | ${cpu("ingress")} | ${cpu("proxy")} | ${result.errors} |`;
-  });
-  const rounds = comparison.rounds
-    .map((round) => TRACING_VARIANTS.map((variant) => n0(round[variant])).join(" / "))
-    .join("; ");
-  return `${TRACING_START}
-## Tracing overhead (issue 20)
-
-- **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
-- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) three times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), on with every trace sampled, and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=0.01\`. Both traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
-- Interleaved rounds, off → on 100% → on 1%; each row is its median round.
-
-| tracing | req/s | p50 ms | p99 ms | req/s vs off | ingress CPU µs/req | proxy CPU µs/req | errors |
-|---|---|---|---|---|---|---|---|
-${rows.join("\n")}
-
-Rounds (req/s, off / on 100% / on 1%): ${rounds}. The sink received ${n0(comparison.exported.requests)} exports, ${n0(comparison.exported.bytes / 1024)} KiB.
-${TRACING_END}
-`;
-}
-
-/** `markdown` with its tracing section replaced by `section` (or appended when it has none). */
-export function withTracingSection(markdown: string, section: string): string {
-  const start = markdown.indexOf(TRACING_START);
-  const end = markdown.indexOf(TRACING_END);
-  if (start < 0 || end < start) return `${markdown.trimEnd()}\n\n${section}`;
-  return `${markdown.slice(0, start)}${section.trimEnd()}${markdown.slice(end + TRACING_END.length)}`;
-}
-
-/** The tracing section of `markdown`, if it has one (a full run keeps the last tracing comparison). */
-export function tracingSectionOf(markdown: string): string | undefined {
-  const start = markdown.indexOf(TRACING_START);
-  const end = markdown.indexOf(TRACING_END);
-  return start >= 0 && end > start ? markdown.slice(start, end + TRACING_END.length) : undefined;
 }

@@ -6,7 +6,8 @@ import { repoRoot } from "./repo-root.ts";
 import { stopProcess } from "./stop-process.ts";
 import { waitUntil } from "./wait-until.ts";
 
-export type ServiceKind = "ingress" | "proxy";
+/** The two services, and the fragile backend (tools/fragile-backend) that tests and the bench run like one. */
+export type ServiceKind = "ingress" | "proxy" | "fragile-backend";
 
 /** One JSON log line as the services write them. */
 export type LogLine = Record<string, unknown> & { level?: string; msg?: string };
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   entry?: string;
   /** Flags for bun before the entry point, e.g. ["--watch"]. */
   bunFlags?: string[];
+  /** Arguments after the entry point (the fragile backend takes its settings there). */
+  args?: string[];
   /** Start from this process's whole environment; otherwise only PATH and HOME are passed on. */
   inheritEnv?: boolean;
   /** Where readiness is answered; by default `/readyz` on its port. */
@@ -68,7 +71,12 @@ export class ServiceProcess {
       ? process.env
       : { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
     this.proc = Bun.spawn(
-      ["bun", ...(options.bunFlags ?? []), resolve(repoRoot, options.entry ?? `${options.kind}/src/main.ts`)],
+      [
+        "bun",
+        ...(options.bunFlags ?? []),
+        resolve(repoRoot, options.entry ?? `${options.kind}/src/main.ts`),
+        ...(options.args ?? []),
+      ],
       {
         cwd: repoRoot,
         env: { ...base, ...options.env, PORT: String(options.port) },

@@ -10,8 +10,8 @@ export interface PodView {
   pod: string;
   terminals: number;
   busy: number;
-  /** The adaptive concurrency limit, when the proxy reports one (heartbeat `concurrencyLimit`). */
-  concurrencyLimit: number | null;
+  /** The concurrency limit the proxy applies now (heartbeat `limit`: TERMINALS, or the adaptive limit). */
+  concurrencyLimit: number;
   handler: string;
   /** How long ago its last heartbeat was written, by this ingress's clock. */
   seenAgoMs: number;
@@ -118,7 +118,7 @@ export class ConsoleSnapshots {
         pod: beat.pod,
         terminals: beat.terminals,
         busy: beat.busy,
-        concurrencyLimit: beat.concurrencyLimit ?? null,
+        concurrencyLimit: beat.limit,
         handler: beat.handler,
         seenAgoMs: Math.max(0, now - beat.seenAt),
       })),

@@ -7,6 +7,10 @@ export interface FleetSummary {
   busy: number;
   processingMs: number | null;
   theoreticalRps: number | null;
+  /** Sum of the proxies' concurrency limits (= terminals unless CONCURRENCY_LIMIT=adaptive). */
+  concurrencyLimit: number;
+  /** Each live proxy: its terminals, busy ones and limit now. */
+  proxies: { pod: string; terminals: number; busy: number; limit: number }[];
 }
 
 /** Reads the proxies' heartbeats: how many terminals the fleet has, and what that allows per second. */
@@ -22,5 +26,7 @@ export async function readFleet(registry: FleetRegistry, now = Date.now()): Prom
     busy: live.reduce((sum, beat) => sum + beat.busy, 0),
     processingMs,
     theoreticalRps: processingMs ? Math.round((terminals * 1000) / processingMs) : null,
+    concurrencyLimit: live.reduce((sum, beat) => sum + beat.limit, 0),
+    proxies: live.map(({ pod, terminals, busy, limit }) => ({ pod, terminals, busy, limit })),
   };
 }

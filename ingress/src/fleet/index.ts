@@ -21,11 +21,15 @@ export function fleetController(registry: FleetRegistry) {
         busy: t.Integer(),
         processingMs: t.Union([t.Number(), t.Null()]),
         theoreticalRps: t.Union([t.Number(), t.Null()]),
+        concurrencyLimit: t.Integer(),
+        proxies: t.Array(
+          t.Object({ pod: t.String(), terminals: t.Integer(), busy: t.Integer(), limit: t.Integer() }),
+        ),
       }),
       detail: {
         summary: "Live proxies and capacity",
         description:
-          "theoreticalRps = terminals ÷ processing time, when every proxy simulates the same time.",
+          "theoreticalRps = terminals ÷ processing time, when every proxy simulates the same time. concurrencyLimit sums the proxies' limits (CONCURRENCY_LIMIT).",
       },
     },
   );

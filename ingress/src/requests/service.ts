@@ -11,6 +11,7 @@ import {
 import { HttpError, UnavailableError } from "../http/errors.ts";
 import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
+import type { Admission } from "../shedding/admission.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
 import type { LaneRouter } from "../tenants/lane-router.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
@@ -44,6 +45,8 @@ export interface RequestServiceDeps {
   replyStream: string;
   pending: PendingReplies;
   shedder: LoadShedder;
+  /** The breaker and the predicted wait (BREAKER, ADMISSION); undefined when both are off. */
+  admission?: Admission | undefined;
   idempotency: IdempotencyKeys;
   results: ResultStore;
   metrics: IngressMetrics;
@@ -88,6 +91,11 @@ export class RequestService {
         deps.metrics.shed.inc({ reason: "depth" });
         throw refusal;
       }
+    }
+    const refusal = deps.admission?.refuse(input.timeoutMs, now);
+    if (refusal) {
+      deps.metrics.shed.inc({ reason: refusal.reason });
+      throw new UnavailableError(refusal.message, refusal.retryAfterS);
     }
     if (!deps.queue.ready) throw new UnavailableError("Redis is unavailable; retry later", 1);
     const stream = deps.shedder.pickStream(now);
@@ -172,8 +180,10 @@ export class RequestService {
       onRefused: () => deps.pending.unavailable(message.id),
     });
     const outcome = await wait;
-    if (outcome.kind === "reply")
+    if (outcome.kind === "reply") {
+      deps.admission?.predictor?.observeProcessing(outcome.reply.processingMs);
       return { kind: "answered", reply: outcome.reply, totalMs: Date.now() - now };
+    }
     if (outcome.kind === "unavailable") throw new UnavailableError("Redis is unavailable; retry later", 1);
     return { kind: outcome.kind, id: message.id };
   }

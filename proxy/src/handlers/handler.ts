@@ -38,3 +38,18 @@ export interface Handler {
 export class UnrecoverableError extends Error {
   override name = "UnrecoverableError";
 }
+
+/**
+ * The backend asked for a pause (429, or 503 with Retry-After, BACKEND_PAUSE=on): it did not run
+ * the request. The fleet pauses for `pauseMs` and the request goes back to the queue with the
+ * same attempt number.
+ */
+export class BackendPausedError extends Error {
+  override name = "BackendPausedError";
+  constructor(
+    readonly pauseMs: number,
+    status: number,
+  ) {
+    super(`upstream answered ${status}; pausing ${pauseMs} ms`);
+  }
+}

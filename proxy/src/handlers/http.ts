@@ -1,6 +1,8 @@
 import { endToEndHeaders, type ForwardedRequest, type ForwardedResponse, type Logger } from "@rsd/shared";
+import type { BackendObserver, CallOutcome } from "../protection/backend-signals.ts";
 import { ResponseTooLargeError, readCappedBody } from "./capped-body.ts";
-import { type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
+import { BackendPausedError, type Handler, type HandlerRequest, UnrecoverableError } from "./handler.ts";
+import { defaultPauseMs, retryAfterMs } from "./retry-after.ts";
 import { UpstreamTarget } from "./upstream-url.ts";
 
 /** An upstream answer worth another attempt (a 5xx to a request that may be repeated). */
@@ -19,6 +21,10 @@ export interface HttpHandlerOptions {
   logger: Logger;
   /** How a request reaches the upstream: `fetch`, or with tracing on a client span around it (tracing/). */
   send?: Send;
+  /** Hears how every call went (the adaptive limit, the breaker); undefined when they are off. */
+  observer?: BackendObserver | undefined;
+  /** BACKEND_PAUSE=on: a 429, or a 503 with Retry-After, pauses the fleet instead of answering. */
+  pauseOnRetryAfter?: boolean;
 }
 
 /** `fetch` as the handler calls it: always with a Headers object, so a tracer can set `traceparent`. */
@@ -40,10 +46,13 @@ export class HttpHandler implements Handler {
   readonly nominalMs = null;
   private readonly target: UpstreamTarget;
   private readonly send: Send;
+  /** Some protection wants to hear about every call. */
+  private readonly watched: boolean;
 
   constructor(private readonly options: HttpHandlerOptions) {
     this.target = new UpstreamTarget(options.upstreamUrl);
     this.send = options.send ?? fetch;
+    this.watched = options.observer !== undefined || options.pauseOnRetryAfter === true;
   }
 
   async handle(request: HandlerRequest): Promise<string> {
@@ -105,13 +114,41 @@ export class HttpHandler implements Handler {
     url: string,
     init: RequestInit & { headers: Headers },
   ): Promise<Response> {
+    const startedAt = performance.now();
     try {
       // decompress: false — the body is relayed as the upstream encoded it, with its Content-Encoding.
-      return await this.send(url, { ...init, signal: request.signal, redirect: "manual", decompress: false });
+      const response = await this.send(url, {
+        ...init,
+        signal: request.signal,
+        redirect: "manual",
+        decompress: false,
+      });
+      // With every protection off, this one check is all they cost per call.
+      if (this.watched) await this.afterCall(response, performance.now() - startedAt);
+      return response;
     } catch (error) {
+      if (error instanceof BackendPausedError) throw error;
       const timedOut = error instanceof Error && error.name === "TimeoutError";
+      const cut = timedOut || request.signal.aborted;
+      this.options.observer?.observe(cut ? "timeout" : "failure", performance.now() - startedAt);
       throw this.transportFailure(request, error, timedOut ? "upstream timed out" : "upstream unreachable");
     }
+  }
+
+  /** Tells the observer (limit, breaker) how the call went; pauses the fleet if the backend asked. */
+  private async afterCall(response: Response, ms: number): Promise<void> {
+    this.options.observer?.observe(outcomeOf(response), ms);
+    if (this.options.pauseOnRetryAfter) await this.pauseIfAsked(response);
+  }
+
+  /** 429 (Retry-After or a default second), or 503 with Retry-After: the backend did not run it. */
+  private async pauseIfAsked(response: Response): Promise<void> {
+    const status = response.status;
+    if (status !== 429 && status !== 503) return;
+    const asked = retryAfterMs(response.headers.get("retry-after"));
+    if (status === 503 && asked === undefined) return;
+    await response.body?.cancel().catch(() => {});
+    throw new BackendPausedError(asked ?? defaultPauseMs, status);
   }
 
   /** The body within MAX_UPSTREAM_RESPONSE_BYTES (capped-body.ts); a connection lost while reading it is a transport failure. */
@@ -149,4 +186,12 @@ export class HttpHandler implements Handler {
   private mayRetry(request: HandlerRequest): boolean {
     return request.retrySafe && request.attempt < this.options.maxDeliveries;
   }
+}
+
+/** How the backend's answer counts for the limit and the breaker (backend-signals.ts). */
+export function outcomeOf(response: Response): CallOutcome {
+  const status = response.status;
+  if (status < 500 && status !== 429) return "ok";
+  if (status === 429 || (status === 503 && response.headers.has("retry-after"))) return "overload";
+  return "failure";
 }

@@ -7,7 +7,7 @@ import {
   refKey,
   traceIdOf,
 } from "@rsd/shared";
-import { UnrecoverableError } from "../handlers/handler.ts";
+import { BackendPausedError, UnrecoverableError } from "../handlers/handler.ts";
 import type { ProxyMetrics } from "../metrics.ts";
 import type { ReplyWriter } from "../reply-writer.ts";
 
@@ -21,6 +21,8 @@ export interface FailurePolicyOptions {
   writer: Pick<ReplyWriter, "answer">;
   metrics: Pick<ProxyMetrics, "countProcessed">;
   logger: Logger;
+  /** BACKEND_PAUSE=on: told of every pause the backend asks for (protection/pause-gate.ts). */
+  pauses?: { paused(ms: number): void } | undefined;
 }
 
 /**
@@ -41,8 +43,10 @@ export class FailurePolicy {
   private readonly writer: Pick<ReplyWriter, "answer">;
   private readonly metrics: Pick<ProxyMetrics, "countProcessed">;
   private readonly logger: Logger;
+  private readonly pauses: FailurePolicyOptions["pauses"];
 
   constructor(options: FailurePolicyOptions) {
+    this.pauses = options.pauses;
     this.queue = options.queue;
     this.pod = options.pod;
     this.maxDeliveries = options.maxDeliveries;
@@ -58,6 +62,13 @@ export class FailurePolicy {
 
   /** An attempt failed with `error`. */
   failed(entry: EntryRef, message: RequestMessage, error: unknown): void {
+    if (error instanceof BackendPausedError && this.pauses) {
+      // Not an attempt: the backend did not run it. Back to the queue, unread until the pause ends.
+      this.pauses.paused(error.pauseMs);
+      this.metrics.countProcessed("error");
+      void this.retry(entry, message, true);
+      return;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof UnrecoverableError || message.attempt >= this.maxDeliveries) {
       this.deadLetter(entry, message, reason);
@@ -135,9 +146,9 @@ export class FailurePolicy {
     await Promise.all(waiting.map(({ run }) => run()));
   }
 
-  private async retry(entry: EntryRef, message: RequestMessage): Promise<void> {
+  private async retry(entry: EntryRef, message: RequestMessage, sameAttempt = false): Promise<void> {
     try {
-      const moved = await this.queue.requeue({ pod: this.pod, entry, message });
+      const moved = await this.queue.requeue({ pod: this.pod, entry, message, sameAttempt });
       if (!moved)
         this.logger.debug("retry skipped: entry was reclaimed by another consumer", { entryId: entry.id });
     } catch (error) {

@@ -4,6 +4,8 @@
  * (client/), and the operations the services use (the rest). Nothing outside this folder writes
  * a Redis command or imports a Redis client. docs/contract.md describes it for other readers.
  */
+export * from "./backend-pause.ts";
+export * from "./circuit-breaker.ts";
 export * from "./client/cluster-connection.ts";
 export * from "./client/connect.ts";
 export type { Command, Connection } from "./client/connection.ts";
@@ -18,6 +20,7 @@ export * from "./idempotency-store.ts";
 export * from "./keys.ts";
 export * from "./lanes.ts";
 export * from "./queue-age.ts";
+export * from "./rate-limit.ts";
 export * from "./records/dead-letter.ts";
 export { MalformedMessageError } from "./records/fields.ts";
 export * from "./records/heartbeat.ts";

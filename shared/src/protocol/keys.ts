@@ -31,6 +31,12 @@ export class StreamKeys {
   readonly requestStreams: readonly string[];
   readonly dead: string;
   readonly fleet: string;
+  /** The fleet-wide rate limit toward the backend (GCRA state, RATE_LIMIT_RPS). */
+  readonly rateLimit: string;
+  /** Set while the backend asked the fleet to pause (429 / 503 + Retry-After, BACKEND_PAUSE). */
+  readonly backendPause: string;
+  /** The fleet's circuit breaker toward the backend (BREAKER). */
+  readonly breaker: string;
   /**
    * The hash tag of each shard's lane keys (TENANT_LANES): the shard tag, or with one shard the
    * request stream's own name (`{rsd:requests}` hashes like `rsd:requests`), so a shard's lanes,
@@ -48,6 +54,9 @@ export class StreamKeys {
         : Array.from({ length: shards }, (_, index) => `${prefix}:requests:{${shardTag(index, shards)}}`);
     this.dead = `${prefix}:dead`;
     this.fleet = `${prefix}:fleet`;
+    this.rateLimit = `${prefix}:ratelimit`;
+    this.backendPause = `${prefix}:pause`;
+    this.breaker = `${prefix}:breaker`;
     this.laneTags =
       shards === 1
         ? [`${prefix}:requests`]

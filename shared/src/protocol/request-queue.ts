@@ -14,6 +14,8 @@ export interface ShardCounts {
   lag: number;
   /** Entries delivered but not yet acknowledged. */
   pending: number;
+  /** Entries the group ever delivered (XINFO GROUPS entries-read; 0 when Redis cannot tell): its growth is the drain rate. */
+  read: number;
 }
 
 /**
@@ -47,8 +49,17 @@ export interface RequestQueue {
     count: number;
   }): Promise<StreamEntry[]>;
   ack(entries: EntryRef[]): Promise<void>;
-  /** The next attempt goes to the end of the same stream, atomically with the ack; false when `pod` no longer holds the entry. */
-  requeue(options: { pod: string; entry: EntryRef; message: RequestMessage }): Promise<boolean>;
+  /**
+   * The next attempt goes to the end of the same stream, atomically with the ack; false when `pod`
+   * no longer holds the entry. `sameAttempt`: the backend asked for a pause and never ran it, so
+   * the copy keeps its attempt number (a pause never burns a delivery).
+   */
+  requeue(options: {
+    pod: string;
+    entry: EntryRef;
+    message: RequestMessage;
+    sameAttempt?: boolean;
+  }): Promise<boolean>;
   /** Takes over entries idle longer than `minIdleMs`, one page from `cursor`. */
   claimIdle(options: {
     stream: string;
@@ -125,9 +136,20 @@ export class RedisRequestQueue implements RequestQueue {
     );
   }
 
-  async requeue({ pod, entry, message }: { pod: string; entry: EntryRef; message: RequestMessage }) {
+  async requeue({
+    pod,
+    entry,
+    message,
+    sameAttempt = false,
+  }: {
+    pod: string;
+    entry: EntryRef;
+    message: RequestMessage;
+    sameAttempt?: boolean;
+  }) {
     // Back onto the same stream (shard): one key, so the script is atomic on Redis Cluster too.
-    const args = [this.keys.group, pod, entry.id, ...encodeRequest(nextAttempt(message))];
+    const copy = sameAttempt ? message : nextAttempt(message);
+    const args = [this.keys.group, pod, entry.id, ...encodeRequest(copy)];
     const id = await this.client.runScript(scripts.requeue, entry.stream, args);
     return typeof id === "string";
   }
@@ -171,13 +193,13 @@ export class RedisRequestQueue implements RequestQueue {
       }),
     ]);
     const group = groups.find((candidate) => candidate.name === this.keys.group);
-    if (!group) return { length, lag: length, pending: 0 };
+    if (!group) return { length, lag: length, pending: 0, read: 0 };
     let lag: number;
     if (typeof group.lag === "number") lag = group.lag;
     else {
       const info = await this.client.xinfoStream(stream);
       lag = Math.max(0, Number(info["entries-added"] ?? 0) - Number(group["entries-read"] ?? 0));
     }
-    return { length, lag, pending: Number(group.pending ?? 0) };
+    return { length, lag, pending: Number(group.pending ?? 0), read: Number(group["entries-read"] ?? 0) };
   }
 }

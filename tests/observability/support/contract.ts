@@ -5,12 +5,14 @@
 export const contract = {
   ingress: {
     counters: ["rsd_ingress_requests_total", "rsd_ingress_shed_total", "rsd_tenant_requests_total"],
-    gauges: ["rsd_ingress_inflight_requests"],
+    gauges: ["rsd_ingress_inflight_requests", "rsd_breaker_state"],
     histograms: ["rsd_ingress_request_duration_seconds"],
   },
   proxy: {
-    counters: ["rsd_proxy_processed_total", "rsd_proxy_reclaimed_total"],
+    counters: ["rsd_proxy_processed_total", "rsd_proxy_reclaimed_total", "rsd_proxy_backend_pauses_total"],
     gauges: [
+      "rsd_proxy_concurrency_limit",
+      "rsd_breaker_state",
       "rsd_proxy_terminals",
       "rsd_proxy_terminals_busy",
       "rsd_stream_length",

@@ -26,6 +26,8 @@ class FakeStream {
   readonly consumers = new Map<string, number>();
   group = false;
   lastDelivered = 0;
+  /** Entries the group ever delivered (XINFO GROUPS entries-read). */
+  read = 0;
   private nextSeq = 1;
 
   add(fields: string[]): string {
@@ -116,6 +118,7 @@ export class FakeRequestQueue implements RequestQueue {
     for (const id of ids) {
       state.held.set(id, { pod: options.pod, claimedAt: this.now() });
       state.lastDelivered = seq(id);
+      state.read++;
     }
     return ids.map((id): StreamEntry => [id, state.entries.get(id) ?? null]);
   }
@@ -206,7 +209,12 @@ export class FakeRequestQueue implements RequestQueue {
   async counts(stream: string): Promise<ShardCounts> {
     this.check("counts", stream);
     const state = this.stream(stream);
-    return { length: state.entries.size, lag: state.undelivered().length, pending: state.held.size };
+    return {
+      length: state.entries.size,
+      lag: state.undelivered().length,
+      pending: state.held.size,
+      read: state.read,
+    };
   }
 
   private check(operation: QueueOperation, stream: string): void {

@@ -174,6 +174,11 @@ export class RedisClient {
     return (await this.connection.send(...commands.set(key, value, options))) === "OK";
   }
 
+  /** Milliseconds the key has left; 0 when it is missing or has no expiry. */
+  async pttl(key: string): Promise<number> {
+    return Math.max(0, Number(await this.connection.send("PTTL", [key])));
+  }
+
   async del(keys: string[]): Promise<number> {
     return Number(await this.connection.send("DEL", keys));
   }

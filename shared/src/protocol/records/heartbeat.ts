@@ -14,8 +14,11 @@ export interface ProxyHeartbeat {
   processingMs: number | null;
   /** Epoch ms of the proxy's clock when it wrote this. */
   seenAt: number;
-  /** The pod's current concurrency limit, from proxies that adapt it (absent otherwise). */
-  concurrencyLimit?: number;
+  /**
+   * The concurrency limit it applies now (appended in format version 1: TERMINALS, or the
+   * adaptive limit). A heartbeat of an older proxy has none; it reads as `terminals`.
+   */
+  limit: number;
 }
 
 export function encodeHeartbeat(beat: ProxyHeartbeat): string {
@@ -37,14 +40,13 @@ export function decodeHeartbeat(text: string): ProxyHeartbeat | undefined {
     typeof value.seenAt !== "number"
   )
     return undefined;
-  const beat: ProxyHeartbeat = {
+  return {
     pod: value.pod,
     terminals: value.terminals,
     busy: value.busy,
     handler: typeof value.handler === "string" ? value.handler : "",
     processingMs: typeof value.processingMs === "number" ? value.processingMs : null,
     seenAt: value.seenAt,
+    limit: typeof value.limit === "number" ? value.limit : value.terminals,
   };
-  if (typeof value.concurrencyLimit === "number") beat.concurrencyLimit = value.concurrencyLimit;
-  return beat;
 }

@@ -28,4 +28,10 @@ export const scripts = {
   replayDeadLetter: load("replay-dead-letter"),
   /** TENANT_LANES: pick and read a shard's lanes by weighted fairness (keys of one slot). */
   dispatch: load("dispatch"),
+  /** Take (or give back) tokens of the fleet-wide rate limit (GCRA, Redis's clock). */
+  gcra: load("gcra"),
+  /** Pause the fleet's calls to the backend for at least N ms (never shortens a pause). */
+  pause: load("pause"),
+  /** Read, report outcomes to, or take half-open probes from the fleet's circuit breaker. */
+  breaker: load("breaker"),
 } as const;

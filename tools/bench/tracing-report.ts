@@ -1,0 +1,43 @@
+import type { BenchRun } from "./report.ts";
+import { OVERHEAD } from "./scenarios.ts";
+import { TRACING_VARIANTS, type TracingComparison } from "./tracing.ts";
+
+const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The tracing comparison (bun run bench -- --only tracing) as a markdown section. */
+export function tracingMarkdown(
+  run: Pick<BenchRun, "date" | "command" | "durationS" | "machine">,
+  comparison: TracingComparison,
+): string {
+  const off = comparison.results.off;
+  const rows = TRACING_VARIANTS.map((variant) => {
+    const result = comparison.results[variant];
+    const ratio = off.rps > 0 ? result.rps / off.rps : 0;
+    const target =
+      variant === "on 1%"
+        ? ratio >= 0.95
+          ? " (meets: within 5% of off)"
+          : " (**below**: more than 5% under off)"
+        : "";
+    // CPU per request of the gateway's own processes: steadier than req/s on a busy machine.
+    const cpu = (name: string) => result.cpu?.usPerRequest[name]?.toFixed(1) ?? "—";
+    return `| ${variant} | ${n0(result.rps)} | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${pct(ratio)}${target} | ${cpu("ingress")} | ${cpu("proxy")} | ${result.errors} |`;
+  });
+  const rounds = comparison.rounds
+    .map((round) => TRACING_VARIANTS.map((variant) => n0(round[variant])).join(" / "))
+    .join("; ");
+  return `## Tracing overhead (issue 20)
+
+- **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
+- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) three times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), on with every trace sampled, and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=0.01\`. Both traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
+- Interleaved rounds, off → on 100% → on 1%; each row is its median round.
+
+| tracing | req/s | p50 ms | p99 ms | req/s vs off | ingress CPU µs/req | proxy CPU µs/req | errors |
+|---|---|---|---|---|---|---|---|
+${rows.join("\n")}
+
+Rounds (req/s, off / on 100% / on 1%): ${rounds}. The sink received ${n0(comparison.exported.requests)} exports, ${n0(comparison.exported.bytes / 1024)} KiB.
+`;
+}
