@@ -219,7 +219,18 @@ export function createGateway(
   // normalize: false — Elysia never strips unknown properties silently (the strict request body
   // itself is submit.ts's own check).
   // The operator console (/console, /api/admin): its own keys, its own checks (admin/index.ts).
-  const adminConsole = createConsole({ config, ingressId, redis, keys, stats, metrics, connections, logger });
+  const adminConsole = createConsole({
+    config,
+    ingressId,
+    redis,
+    keys,
+    stats,
+    metrics,
+    connections,
+    logger,
+    breaker: protection.breaker,
+    lanes,
+  });
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
     .use(errorPlugin(logger))
     .use(openapiPlugin(version))

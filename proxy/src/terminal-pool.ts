@@ -10,10 +10,17 @@ export class TerminalPool {
   /** Free slots the current limit keeps out of use (TERMINALS − the adaptive limit; 0 when fixed). */
   private hidden = 0;
   private waiters: (() => void)[] = [];
+  /**
+   * 1 for each slot out of the free list (reserved or running). A slot given back twice (a bug in a
+   * caller) would otherwise sit in the free list twice, and the pod would run more than TERMINALS
+   * requests at once: the one thing the pool exists to prevent.
+   */
+  private readonly taken: Uint8Array;
 
   constructor(readonly size: number) {
     // Lowest index first, so a lightly loaded pod reports terminal 0 most of the time.
     this.free = Array.from({ length: size }, (_, index) => size - 1 - index);
+    this.taken = new Uint8Array(size);
   }
 
   /** Slots a reader may reserve now: free ones within the limit. */
@@ -52,6 +59,7 @@ export class TerminalPool {
     const take = Math.min(count, this.free.length - this.hidden);
     if (take <= 0) return [];
     const slots = this.free.splice(this.free.length - take).reverse();
+    for (const slot of slots) this.taken[slot] = 1;
     this.reserved += slots.length;
     return slots;
   }
@@ -102,6 +110,9 @@ export class TerminalPool {
   }
 
   private giveBack(slot: number): void {
+    // Already free: ignore it rather than hold it twice (see `taken`).
+    if (this.taken[slot] !== 1) return;
+    this.taken[slot] = 0;
     this.free.push(slot);
     // Most reads return fewer entries than they reserved: the rest come back one by one, mostly
     // with nobody waiting, so this path allocates nothing then.

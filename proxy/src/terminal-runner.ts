@@ -154,6 +154,7 @@ class DeliveredRequest implements HandlerRequest {
   readonly stream: string;
   readonly entryId: string;
   readonly enqueuedAt: number;
+  readonly tenant: string | undefined;
 
   constructor(
     message: RequestMessage,
@@ -171,6 +172,7 @@ class DeliveredRequest implements HandlerRequest {
     this.stream = entry.stream;
     this.entryId = entry.id;
     this.enqueuedAt = message.enqueuedAt;
+    this.tenant = message.tenant;
   }
 
   get signal(): AbortSignal {

@@ -89,6 +89,12 @@ describe("API keys name tenants", () => {
     expect(keys[2]?.hash).toEqual(hashApiKey("Not:A-tenant-0123456"));
   });
 
+  test("API_KEYS: an old key that looks like tenant:key keeps working written as default:<key>", () => {
+    const [key] = readApiKeys({ API_KEYS: "default:ops:0123456789abcdef" });
+    expect(key?.tenant).toBe("default");
+    expect(key?.hash).toEqual(hashApiKey("ops:0123456789abcdef"));
+  });
+
   test("API_KEYS_FILE: `<sha256>` or `<tenant> <sha256>` lines, comments and blanks skipped", () => {
     const dir = mkdtempSync(join(tmpdir(), "rsd-tenant-keys-"));
     try {

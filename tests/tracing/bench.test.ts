@@ -35,7 +35,7 @@ test("bench --only tracing measures off, on 100% and on 1%, into its own section
     await run(); // a second run replaces the section instead of adding one
     const markdown = readFileSync(output, "utf8");
     expect(markdown).toStartWith("# Benchmarks\n\nthe full run's text stays\n");
-    expect(markdown.match(/<!-- tracing:start -->/g)).toHaveLength(1);
+    expect(markdown.match(/<!-- tracing:begin -->/g)).toHaveLength(1);
     for (const variant of ["off", "on 100%", "on 1%"]) {
       const line = markdown.split("\n").find((l) => l.startsWith(`| ${variant} |`));
       expect(Number(line?.split("|")[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);

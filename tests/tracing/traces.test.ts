@@ -202,6 +202,24 @@ describe("traces from client to backend", () => {
   });
 
   // Last: it stops the services, whose graceful stop flushes what they still hold.
+  test("an attempt of a tenant's request names the tenant; a default request's does not", async () => {
+    const tenantTrace = hex(32);
+    const tenantAnswer = await stack.request(
+      { payload: { hello: "tenant" } },
+      { traceparent: `00-${tenantTrace}-${hex(16)}-01`, "x-tenant": "acme" },
+    );
+    expect(tenantAnswer.status).toBe(200);
+    expect(one(await spansOf(tenantTrace, 4), CONSUMER).attributes["rsd.tenant"]).toBe("acme");
+
+    const defaultTrace = hex(32);
+    const answer = await stack.request(
+      { payload: { hello: "default" } },
+      { traceparent: `00-${defaultTrace}-${hex(16)}-01` },
+    );
+    expect(answer.status).toBe(200);
+    expect(one(await spansOf(defaultTrace, 4), CONSUMER).attributes["rsd.tenant"]).toBeUndefined();
+  });
+
   test("a client's unsampled traceparent is respected; a graceful stop flushes the rest", async () => {
     const sampledOut = hex(32);
     const sampled = hex(32);

@@ -72,6 +72,17 @@ describe("TerminalPool: reserving, starting and giving back terminals", () => {
     pool.release(only);
     expect(pool.reserve(1)).toEqual([only]);
   });
+
+  test("a terminal given back twice is held once: the pool never hands out more than its size", () => {
+    const pool = new TerminalPool(2);
+    const [first] = pool.reserve(1) as [number];
+    pool.start(first);
+    pool.release(first);
+    pool.release(first);
+    expect(pool.freeCount).toBe(2);
+    expect(pool.reserve(5)).toHaveLength(2);
+    expect(pool.reserve(5)).toEqual([]);
+  });
 });
 
 describe("TerminalPool: waiting for a free terminal", () => {

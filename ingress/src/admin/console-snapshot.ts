@@ -1,5 +1,7 @@
 import type { DeadLetters, FleetRegistry, QueueAge, RedisClient, StreamStats } from "@rsd/shared";
 import type { IngressMetrics } from "../metrics.ts";
+import type { BreakerWatch } from "../shedding/breaker-watch.ts";
+import type { LaneRouter } from "../tenants/lane-router.ts";
 import { RollingStats, type TrafficPoint } from "./rolling-stats.ts";
 
 /** Pods listed in one message at most (the counts still cover the whole fleet). */
@@ -40,6 +42,10 @@ export interface ConsoleSnapshot {
   /** Requests refused with 503 by this ingress since it started, by reason. */
   shed: Record<string, number>;
   deadLetters: number | null;
+  /** BREAKER=on: the fleet's breaker as this ingress last read it; null when off (or not read lately). */
+  breaker: { state: "closed" | "half-open" | "open"; openLeftMs: number } | null;
+  /** TENANT_LANES=on: the tenants with requests waiting, most first (at most 20); null when off. */
+  tenants: { tenant: string; waiting: number }[] | null;
   /** Event-stream clients connected to this ingress. */
   clients: number;
 }
@@ -54,6 +60,8 @@ export interface SnapshotSources {
   metrics: IngressMetrics;
   /** ADMIN_EVENT_INTERVAL_MS: one tick of the rolling figures. */
   intervalMs: number;
+  breaker?: BreakerWatch | undefined;
+  lanes?: LaneRouter | undefined;
 }
 
 /** The rolling window of traffic the console keeps, and the span its summary covers. */
@@ -93,6 +101,8 @@ export class ConsoleSnapshots {
       traffic: { point, lastMinute: this.rolling.summary(this.summaryTicks) },
       shed,
       deadLetters: null,
+      breaker: this.sources.breaker?.view(now) ?? null,
+      tenants: this.sources.lanes?.waitingByTenant(now) ?? null,
       clients,
     };
     if (!this.sources.redis.ready) return snapshot;

@@ -10,6 +10,8 @@ import {
 } from "@rsd/shared";
 import type { ConnectionTimeouts } from "../http/connection-timeouts.ts";
 import type { IngressMetrics } from "../metrics.ts";
+import type { BreakerWatch } from "../shedding/breaker-watch.ts";
+import type { LaneRouter } from "../tenants/lane-router.ts";
 import { AdminAccess } from "./access.ts";
 import { ConsoleSnapshots } from "./console-snapshot.ts";
 import { EventHub } from "./event-hub.ts";
@@ -25,6 +27,10 @@ export interface ConsoleOptions {
   metrics: IngressMetrics;
   connections: ConnectionTimeouts;
   logger: Logger;
+  /** BREAKER=on: the breaker state the ingress already polls. */
+  breaker?: BreakerWatch | undefined;
+  /** TENANT_LANES=on: the per-tenant counts the ingress already polls for its quotas. */
+  lanes?: LaneRouter | undefined;
 }
 
 /** The operator console's parts, put together: access, the event hub, the routes. */
@@ -45,6 +51,8 @@ export function createConsole(options: ConsoleOptions) {
     deadLetters,
     metrics: options.metrics,
     intervalMs: config.adminEventIntervalMs,
+    breaker: options.breaker,
+    lanes: options.lanes?.polling ? options.lanes : undefined,
   });
   const hub = new EventHub({
     maxClients: config.adminMaxEventClients,

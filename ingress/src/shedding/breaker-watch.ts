@@ -18,6 +18,13 @@ export class BreakerWatch {
     this.untilMs = this.readAt + reading.leftMs;
   }
 
+  /** The state as the console shows it; undefined while the last reading is stale. */
+  view(now: number): { state: "closed" | "half-open" | "open"; openLeftMs: number } | undefined {
+    if (now - this.readAt > 2000) return undefined;
+    const state = this.state === 2 ? "open" : this.state === 1 ? "half-open" : "closed";
+    return { state, openLeftMs: this.openLeftMs(now) };
+  }
+
   /** Time left open by the last reading, ms; 0 when it is not open or the reading is stale. */
   openLeftMs(now: number): number {
     if (this.state !== 2 || now - this.readAt > 2000) return 0;

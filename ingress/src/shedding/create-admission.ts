@@ -40,5 +40,5 @@ export function createAdmission({ config, redis, keys, registry, logger, stats }
   breakerStateGauge(registry, () => breaker?.state ?? 0);
   const predictor = config.admission === "predictive" ? new WaitPredictor(() => stats.latest) : undefined;
   const admission = breaker || predictor ? new Admission(breaker, predictor) : undefined;
-  return { admission, tasks };
+  return { admission, tasks, breaker };
 }

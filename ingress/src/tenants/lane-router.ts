@@ -63,6 +63,19 @@ export class LaneRouter {
     return this.options.lanes.enqueue(shard, message, urgency);
   }
 
+  /**
+   * The tenants with requests waiting, most first (at most `limit`), from the last poll; undefined
+   * while that poll is stale. For the console: no Redis round trip of its own.
+   */
+  waitingByTenant(now: number, limit = 20): { tenant: string; waiting: number }[] | undefined {
+    if (now - this.readAt > LaneRouter.staleAfterMs) return undefined;
+    return [...this.waiting]
+      .filter(([, waiting]) => waiting > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([tenant, waiting]) => ({ tenant, waiting }));
+  }
+
   /** Reads every shard's per-tenant counts, over `counter`'s connection. */
   async refresh(counter: LaneQueue): Promise<void> {
     const waiting = new Map<string, number>();

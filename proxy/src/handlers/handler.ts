@@ -23,6 +23,8 @@ export interface HandlerRequest {
   entryId?: string;
   enqueuedAt?: number;
   terminal?: number;
+  /** Whose request it is, when a tenant other than `default` sent it. */
+  tenant?: string | undefined;
 }
 
 export interface Handler {

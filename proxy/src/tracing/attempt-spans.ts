@@ -10,6 +10,7 @@ import {
   ATTR_RSD_OUTCOME,
   ATTR_RSD_POD,
   ATTR_RSD_REQUEST_ID,
+  ATTR_RSD_TENANT,
   ATTR_RSD_TERMINAL,
   attemptSpanId,
   isSampled,
@@ -90,6 +91,7 @@ export class TracedHandler implements Handler {
         [ATTR_RSD_POD]: this.pod,
         [ATTR_RSD_TERMINAL]: request.terminal,
         [ATTR_RSD_KIND]: request.kind,
+        ...(request.tenant ? { [ATTR_RSD_TENANT]: request.tenant } : {}),
       },
     });
     try {

@@ -32,3 +32,4 @@ export const ATTR_RSD_POD = "rsd.pod";
 export const ATTR_RSD_TERMINAL = "rsd.terminal";
 export const ATTR_RSD_OUTCOME = "rsd.outcome";
 export const ATTR_RSD_KIND = "rsd.request.kind";
+export const ATTR_RSD_TENANT = "rsd.tenant";

@@ -107,6 +107,17 @@ function showSnapshot(snapshot) {
   text("dead-count", snapshot.deadLetters ?? "–");
   const shed = Object.entries(snapshot.shed).map(([reason, count]) => `${reason}: ${count}`);
   text("shed", shed.join(" · ") || "–");
+  const breaker = snapshot.breaker;
+  text(
+    "breaker",
+    !breaker
+      ? "–"
+      : breaker.state === "open"
+        ? `open ${(breaker.openLeftMs / 1000).toFixed(1)} s`
+        : breaker.state,
+  );
+  const tenants = (snapshot.tenants ?? []).map(({ tenant, waiting }) => `${tenant}: ${waiting}`);
+  text("tenants", snapshot.tenants === null ? "–" : tenants.join(" · ") || "none waiting");
   if (point) addPoints([point]);
   if (snapshot.deadLetters !== null && snapshot.deadLetters !== shownDeadCount) {
     shownDeadCount = snapshot.deadLetters;
