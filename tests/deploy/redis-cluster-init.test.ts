@@ -83,8 +83,11 @@ describe("cluster-init.sh and redis-cluster.conf on real Redis nodes", () => {
     );
   }, 60_000);
 
-  afterAll(() => {
-    for (const server of servers) server.kill();
+  afterAll(async () => {
+    // SIGKILL and wait: on SIGTERM a node saves its data first, and once the folder below is gone
+    // that save fails and redis-server refuses to exit, leaving the node running after the test.
+    for (const server of servers) server.kill("SIGKILL");
+    await Promise.all(servers.map((server) => server.exited));
     rmSync(root, { recursive: true, force: true });
   });
 
