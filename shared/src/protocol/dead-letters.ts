@@ -1,6 +1,5 @@
-import type { RedisClient } from "./client/redis-client.ts";
 import type { StreamEntry } from "./client/replies.ts";
-import type { StreamKeys } from "./keys.ts";
+import { ProtocolOperations } from "./operations.ts";
 import { type DeadLetter, decodeDeadLetter } from "./records/dead-letter.ts";
 import { encodeRequest, type RequestMessage } from "./records/request.ts";
 import { encodePending } from "./records/stored-result.ts";
@@ -65,15 +64,7 @@ function toEntry([id, fields]: StreamEntry): DeadLetterEntry {
  * outcome writes (Completions), capped there by count; here they are bounded by age, read,
  * replayed and deleted.
  */
-export class DeadLetters {
-  private readonly client: RedisClient;
-  private readonly keys: StreamKeys;
-
-  constructor(options: { client: RedisClient; keys: StreamKeys }) {
-    this.client = options.client;
-    this.keys = options.keys;
-  }
-
+export class DeadLetters extends ProtocolOperations {
   /**
    * Removes the dead letters older than `maxAgeS`; returns how many went. Stream ids are
    * milliseconds of Redis's clock, so the bound is computed from Redis's TIME, not this machine's.

@@ -1,20 +1,11 @@
-import type { RedisClient } from "./client/redis-client.ts";
-import type { StreamKeys } from "./keys.ts";
+import { ProtocolOperations } from "./operations.ts";
 import { decodeHeartbeat, encodeHeartbeat, type ProxyHeartbeat } from "./records/heartbeat.ts";
 
 /** A heartbeat older than this belongs to a proxy that is gone. */
 export const heartbeatLiveWithinMs = 10_000;
 
 /** The proxies' heartbeats (`<prefix>:fleet`, a hash of pod → heartbeat). */
-export class FleetRegistry {
-  private readonly client: RedisClient;
-  private readonly keys: StreamKeys;
-
-  constructor(options: { client: RedisClient; keys: StreamKeys }) {
-    this.client = options.client;
-    this.keys = options.keys;
-  }
-
+export class FleetRegistry extends ProtocolOperations {
   async beat(heartbeat: ProxyHeartbeat): Promise<void> {
     await this.client.hset(this.keys.fleet, heartbeat.pod, encodeHeartbeat(heartbeat));
   }

@@ -1,5 +1,4 @@
-import type { RedisClient } from "./client/redis-client.ts";
-import type { StreamKeys } from "./keys.ts";
+import { ProtocolOperations } from "./operations.ts";
 
 /** Who owns an idempotency key: the request id and the hash of the request that claimed it. */
 export interface IdempotencyOwner {
@@ -11,15 +10,7 @@ export interface IdempotencyOwner {
  * Idempotency keys (`<prefix>:idem:<key>` → `<request id> <request hash>`), claimed atomically
  * with SET NX. What a key may look like, and what a different hash means, is the ingress's rule.
  */
-export class IdempotencyStore {
-  private readonly client: RedisClient;
-  private readonly keys: StreamKeys;
-
-  constructor(options: { client: RedisClient; keys: StreamKeys }) {
-    this.client = options.client;
-    this.keys = options.keys;
-  }
-
+export class IdempotencyStore extends ProtocolOperations {
   /**
    * Undefined when `owner` now holds the key; otherwise the one that held it already. Keys are
    * per `tenant` (undefined = `default`): another tenant's identical key is another key.

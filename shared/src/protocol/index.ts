@@ -19,6 +19,7 @@ export * from "./fleet-registry.ts";
 export * from "./idempotency-store.ts";
 export * from "./keys.ts";
 export * from "./lanes.ts";
+export * from "./operations.ts";
 export * from "./queue-age.ts";
 export * from "./rate-limit.ts";
 export * from "./records/dead-letter.ts";

@@ -1,21 +1,12 @@
-import type { RedisClient } from "./client/redis-client.ts";
 import { isRedisError } from "./client/replies.ts";
-import type { StreamKeys } from "./keys.ts";
+import { ProtocolOperations } from "./operations.ts";
 
 /**
  * How long the oldest request of a stream has waited for a proxy: the first entry after the
  * consumer group's last-delivered id (two commands per stream; the console reads it once a
  * second, never per request).
  */
-export class QueueAge {
-  private readonly client: RedisClient;
-  private readonly keys: StreamKeys;
-
-  constructor(options: { client: RedisClient; keys: StreamKeys }) {
-    this.client = options.client;
-    this.keys = options.keys;
-  }
-
+export class QueueAge extends ProtocolOperations {
   /** Epoch ms (Redis's clock: the entry id) of the oldest entry no proxy has read, or undefined when none waits. */
   async oldestWaiting(stream: string): Promise<number | undefined> {
     const groups = await this.client.xinfoGroups(stream).catch((error: unknown) => {

@@ -1,5 +1,4 @@
-import type { RedisClient } from "./client/redis-client.ts";
-import type { StreamKeys } from "./keys.ts";
+import { ProtocolOperations } from "./operations.ts";
 import {
   decodeStored,
   encodePending,
@@ -12,15 +11,7 @@ import {
  * enqueue (here), replaced by the proxy's reply (Completions). And the bodies of results too
  * large for a reply stream (`<prefix>:body:<id>`), read once by the ingress that waits for them.
  */
-export class ResultStore {
-  private readonly client: RedisClient;
-  private readonly keys: StreamKeys;
-
-  constructor(options: { client: RedisClient; keys: StreamKeys }) {
-    this.client = options.client;
-    this.keys = options.keys;
-  }
-
+export class ResultStore extends ProtocolOperations {
   /** `tenant`: whose result it is (undefined = `default`); only that tenant reads it back. */
   async markPending(record: PendingRecord, ttlS: number, tenant?: string): Promise<void> {
     await this.client.set(this.keys.result(record.id, tenant), encodePending(record), { ttlS });
