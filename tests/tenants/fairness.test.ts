@@ -124,6 +124,11 @@ describe("weighted fair scheduling, priority and quotas (TENANT_LANES=on)", () =
     expect(
       await metricValue(stack.ingress.url, "rsd_tenant_requests_total", { tenant: "noisy", status: "429" }),
     ).toBe(refused.length);
+    // Counted as the tenant's own quota, not as the queue being full for everyone.
+    expect(await metricValue(stack.ingress.url, "rsd_ingress_shed_total", { reason: "tenant_depth" })).toBe(
+      refused.length,
+    );
+    expect(await metricValue(stack.ingress.url, "rsd_ingress_shed_total", { reason: "depth" })).toBe(0);
   });
 
   test("per-tenant gauges are exported by the proxy", async () => {
