@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LoadTestResult } from "../load-test/result.ts";
 import { startCpuSample } from "./cpu.ts";
-import { Launcher, repoRoot } from "./launcher.ts";
+import { Launcher } from "./launcher.ts";
+import { runLoadTester } from "./load-tester.ts";
 import { serviceEnv } from "./scenarios.ts";
 
 /** Issue 18's set-up: 1 proxy × 10 terminals at 100 ms, so the capacity is 100 req/s. */
@@ -33,7 +34,6 @@ export interface FairnessResult {
 
 /** Runs the load tester (its own process) for `durationS` and returns its JSON result. */
 async function loadTest(url: string, load: Load, durationS: number, dir: string): Promise<LoadTestResult> {
-  const json = join(dir, `${load.name}-${Math.random().toString(36).slice(2)}.json`);
   const args = [
     "--mode",
     "concurrent",
@@ -42,34 +42,13 @@ async function loadTest(url: string, load: Load, durationS: number, dir: string)
     "--duration",
     String(durationS),
   ];
-  const proc = Bun.spawn(
-    [
-      "bun",
-      "tools/load-test/main.ts",
-      "--url",
-      url,
-      ...args,
-      ...load.args,
-      "--max-error-rate",
-      "100%",
-      "--no-progress",
-      "--json",
-      json,
-    ],
-    { cwd: repoRoot, stdout: "pipe", stderr: "pipe" },
-  );
-  const timer = setTimeout(() => proc.kill("SIGKILL"), (durationS + 60) * 1000);
-  const [stdout, stderr] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
-  try {
-    return JSON.parse(readFileSync(json, "utf8")) as LoadTestResult;
-  } catch {
-    throw new Error(`the load tester wrote no results for ${load.name}:\n${stdout}\n${stderr}`);
-  }
+  return await runLoadTester({
+    url,
+    args: [...args, ...load.args, "--max-error-rate", "100%", "--no-progress"],
+    durationS,
+    jsonPath: join(dir, `${load.name}-${Math.random().toString(36).slice(2)}.json`),
+    name: load.name,
+  });
 }
 
 /** A fresh Redis, one proxy and one ingress with `env`, the loads run together, everything stopped. */

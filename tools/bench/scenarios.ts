@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LoadTestResult } from "../load-test/result.ts";
 import { type CpuBreakdown, startCpuSample } from "./cpu.ts";
-import { Launcher, repoRoot } from "./launcher.ts";
+import { Launcher } from "./launcher.ts";
+import { runLoadTester } from "./load-tester.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./wrk.ts";
 
 /** The two scenarios of issue 2's benchmark, with the parameters fixed there. */
@@ -114,27 +115,7 @@ export async function runSaturation(
       "--no-progress",
     ];
     log(`saturation: ${connections} connections, closed loop, 1 s warm-up + ${durationS} s`);
-    const proc = Bun.spawn(
-      ["bun", "tools/load-test/main.ts", "--url", ingress.url, ...args, "--json", jsonPath],
-      {
-        cwd: repoRoot,
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    const timer = setTimeout(() => proc.kill("SIGKILL"), (durationS + 60) * 1000);
-    const [stdout, stderr] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
-    clearTimeout(timer);
-    let load: LoadTestResult;
-    try {
-      load = JSON.parse(readFileSync(jsonPath, "utf8")) as LoadTestResult;
-    } catch {
-      throw new Error(`the load tester wrote no results:\n${stdout}\n${stderr}`);
-    }
+    const load = await runLoadTester({ url: ingress.url, args, durationS, jsonPath, name: "saturation" });
     const achievedRps = load.throughput.succeededPerS;
     const meanProcessingMs = load.server.meanProcessingMs;
     return {
