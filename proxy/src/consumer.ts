@@ -79,7 +79,12 @@ export class StreamReader {
       }
       try {
         if (!recovered) {
-          await queue.ensureGroup(stream);
+          // A full Redis refuses XGROUP CREATE (denyoom) even when the group exists, but not
+          // XREADGROUP: a proxy starting then must still drain, as draining is what frees room.
+          // A group that is really missing shows up as NOGROUP on the read below.
+          await queue.ensureGroup(stream).catch((error: unknown) => {
+            if (!isRedisError(error, "OOM")) throw error;
+          });
           await this.recoverOwnPending();
           recovered = true;
         }

@@ -71,7 +71,7 @@ export class ProxyMetrics {
     });
     this.replyWriteFailures = new Counter({
       name: "rsd_proxy_reply_write_failures_total",
-      help: "Batches of replies, results or dead letters Redis refused or could not take; they stay pending and are retried.",
+      help: "Batches of replies, results or dead letters, and retries (requeues), that Redis refused or could not take; their entries stay pending and are retried.",
       registers: [registry],
     });
   }

@@ -98,6 +98,7 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
     metrics,
     logger,
     pauses: protection.pauses,
+    failures: metrics.replyWriteFailures,
   });
   const runner = new TerminalRunner({
     pool,

@@ -30,6 +30,11 @@ describe("a full Redis (maxmemory, noeviction) loses no request", () => {
   });
 
   test("every accepted poison request ends in the dead letters, even when their writes first failed with OOM", async () => {
+    // The proxy has created the consumer group; it stops while the test fills Redis, so the
+    // next proxy's writes meet a full Redis whatever the machine's speed. (With a proxy running
+    // throughout, a fast one could drain the stream into dead letters before Redis ever filled,
+    // and nothing would be refused: that is how this test once failed in CI.)
+    await stack.proxies.shift()!.stop();
     const pad = "x".repeat(900 * 1024);
     const accepted: string[] = [];
     for (let index = 0; index < 50; index++) {
@@ -42,6 +47,12 @@ describe("a full Redis (maxmemory, noeviction) loses no request", () => {
     }
     expect(accepted.length).toBeGreaterThan(0);
     const redis = stack.redis.client();
+    // Full for good: below what Redis already holds, so every write that needs room is refused
+    // with OOM (noeviction). Then a proxy starts on the queued poison requests: it must still
+    // read them (XREADGROUP is allowed on a full Redis, XGROUP CREATE is not).
+    const usedMemory = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))![1]);
+    await redis.config("SET", "maxmemory", String(usedMemory - 1024 * 1024));
+    await stack.startProxy("proxy-2");
     const whereabouts = async () => {
       const dead = new Set((await redis.xrange(stack.key("dead"), "-", "+")).map(([, f]) => requestIdOf(f)));
       const queued = new Set(

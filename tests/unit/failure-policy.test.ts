@@ -20,6 +20,7 @@ function setup() {
   const completions = new FakeCompletions(queue);
   const logger = new RecordingLogger();
   const processed: ProcessedOutcome[] = [];
+  const refused = { count: 0, inc: () => refused.count++ };
   const writer = new ReplyWriter({
     completions,
     logger,
@@ -32,6 +33,7 @@ function setup() {
     writer,
     metrics: { countProcessed: (outcome) => processed.push(outcome) },
     logger,
+    failures: refused,
   });
   const stream = queue.keys.requests;
 
@@ -64,7 +66,7 @@ function setup() {
     return entries.map(([, fields]) => decodeRequest(fields ?? []));
   }
 
-  return { queue, completions, logger, processed, writer, policy, stream, deliver, readNext };
+  return { queue, completions, logger, processed, refused, writer, policy, stream, deliver, readNext };
 }
 
 describe("FailurePolicy: a failed attempt is retried while attempts remain", () => {
@@ -208,7 +210,7 @@ describe("FailurePolicy: expired requests", () => {
 
 describe("FailurePolicy: when the protocol calls fail", () => {
   test("a requeue Redis does not take leaves the entry held by this pod for the reclaimer; nothing is lost or answered", async () => {
-    const { policy, queue, completions, logger, deliver, readNext } = setup();
+    const { policy, queue, completions, logger, refused, deliver, readNext } = setup();
     const { entry, message } = await deliver(1);
     queue.failNext("requeue", new Error("Connection closed"));
     policy.failed(entry, message, new Error("backend down"));
@@ -219,6 +221,7 @@ describe("FailurePolicy: when the protocol calls fail", () => {
     expect(await readNext()).toEqual([]);
     expect(completions.replies(replyTo)).toEqual([]);
     expect(logger.at("warn")).toContain("requeue failed; the reclaimer will pick the request up");
+    expect(refused.count).toBe(1);
   });
 
   test("a retry of an entry another pod took over meanwhile is skipped: the request is not queued twice", async () => {

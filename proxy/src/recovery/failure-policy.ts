@@ -23,6 +23,12 @@ export interface FailurePolicyOptions {
   logger: Logger;
   /** BACKEND_PAUSE=on: told of every pause the backend asks for (protection/pause-gate.ts). */
   pauses?: { paused(ms: number): void } | undefined;
+  /**
+   * Counts every retry Redis refused or could not take (rsd_proxy_reply_write_failures_total,
+   * with the writer's batches): on a full Redis that is the first write to fail, and the one an
+   * operator must see.
+   */
+  failures: { inc(): void };
 }
 
 /**
@@ -44,8 +50,10 @@ export class FailurePolicy {
   private readonly metrics: Pick<ProxyMetrics, "countProcessed">;
   private readonly logger: Logger;
   private readonly pauses: FailurePolicyOptions["pauses"];
+  private readonly failures: FailurePolicyOptions["failures"];
 
   constructor(options: FailurePolicyOptions) {
+    this.failures = options.failures;
     this.pauses = options.pauses;
     this.queue = options.queue;
     this.pod = options.pod;
@@ -152,7 +160,9 @@ export class FailurePolicy {
       if (!moved)
         this.logger.debug("retry skipped: entry was reclaimed by another consumer", { entryId: entry.id });
     } catch (error) {
-      // Redis is away: the entry stays pending for this consumer and the reclaimer retries it later.
+      // Redis is away or full: the entry stays pending for this consumer and the reclaimer
+      // retries it later.
+      this.failures.inc();
       this.logger.warn("requeue failed; the reclaimer will pick the request up", {
         requestId: message.id,
         error,
