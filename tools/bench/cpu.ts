@@ -22,6 +22,19 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * tickMs;
 }
 
+/** The CPU time (ms) the processes `pids` have used so far, together; 0 for one that is gone. */
+export function cpuMsOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += processCpuMs(pid);
+    } catch {
+      // exited, or no /proc: it uses nothing more
+    }
+  }
+  return total;
+}
+
 function machineBusyMs(): number {
   const times = readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/).slice(1).map(Number);
   const idle = (times[3] ?? 0) + (times[4] ?? 0); // idle + iowait

@@ -173,7 +173,9 @@ ${
 - **Rounds and the minimal pipelines** — the product and two minimal Redis Streams pipelines
   (\`tools/bench/minimal/\`: Bun.serve, one \`XADD\`, one consumer-group worker, one reply \`XREAD\`;
   no validation, deadlines, metrics or logs) run side by side and are measured in interleaved
-  rounds, product → tuned → ioredis, and each row shows its median round. The tuned one uses Bun's
+  rounds, each round in a rotated order (product → tuned → ioredis, then tuned → ioredis →
+  product, …) and each measurement only once all of them are idle, so no position and no
+  leftover work of the one before favours any; each row shows its median round. The tuned one uses Bun's
   native Redis client and is issue 2's yardstick; the ioredis one shows what the client alone
   costs. On a shared virtual machine the speed of everything drifts by tens of percent within
   minutes; interleaving puts the three through the same drift, so compare the ratios.

@@ -1,3 +1,4 @@
+import { cpuMsOf } from "./cpu.ts";
 import { measured, type PostResult } from "./scenarios.ts";
 import type { WrkRun } from "./wrk.ts";
 
@@ -20,9 +21,36 @@ export const median = (results: PostResult[]): PostResult => {
 };
 
 /**
- * Measures every target `rounds` times, interleaved (a → b → c, a → b → c, …), each for
- * `durationS`: a shared machine's speed drifts by tens of percent within minutes, and
- * interleaving puts every target through the same drift.
+ * Waits until the processes `pids` are idle together (under 5% of one core over 250 ms), at most
+ * `timeoutMs`: a target must not pay for what the one measured before it still does after its
+ * load stopped (a garbage collection, a backlog of spans to export). Returns the ms waited.
+ */
+export async function settle(pids: number[], timeoutMs = 10_000): Promise<number> {
+  const windowMs = 250;
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const before = cpuMsOf(pids);
+    await Bun.sleep(windowMs);
+    if (cpuMsOf(pids) - before < windowMs * 0.05) break;
+  }
+  return Math.round(performance.now() - started);
+}
+
+/**
+ * Round `round` (from 1) of `names`, rotated one step further each round (a → b → c, then
+ * b → c → a, …): over a multiple of `names.length` rounds every target runs in every position
+ * as often, so whatever favours a position (the one before it still busy, drift within a round)
+ * favours none of them.
+ */
+export function roundOrder<Name>(names: readonly Name[], round: number): Name[] {
+  const shift = (round - 1) % names.length;
+  return [...names.slice(shift), ...names.slice(0, shift)];
+}
+
+/**
+ * Measures every target `rounds` times, interleaved and rotated (roundOrder), each for
+ * `durationS` after the machine settled (settle): a shared machine's speed drifts by tens of
+ * percent within minutes, and interleaving puts every target through the same drift.
  */
 export async function interleavedRounds<Name extends string>(options: {
   names: readonly Name[];
@@ -38,10 +66,13 @@ export async function interleavedRounds<Name extends string>(options: {
     PostResult[]
   >;
   const perRound: Record<Name, number>[] = [];
+  const pids = names.flatMap((name) => Object.values(targets[name].processes));
   for (let round = 1; round <= rounds; round++) {
-    log(`${label}: round ${round} of ${rounds}: POST for ${durationS} s each, ${names.join(" → ")}`);
-    for (const name of names) {
+    const order = roundOrder(names, round);
+    log(`${label}: round ${round} of ${rounds}: POST for ${durationS} s each, ${order.join(" → ")}`);
+    for (const name of order) {
       const target = targets[name];
+      await settle(pids);
       results[name].push(await measured({ ...target.run, durationS }, target.processes));
     }
     perRound.push(
