@@ -105,6 +105,7 @@ export function createGateway(
         keys,
         tenantMaxQueueDepth: config.tenantMaxQueueDepth,
         maxQueueDepth: config.maxQueueDepth,
+        tenantMaxActive: config.tenantMaxActive,
       })
     : undefined;
   const laneCounts = new LaneQueue({ client: redis, keys });

@@ -46,7 +46,7 @@ export class IngressMetrics {
     });
     this.shed = new Counter({
       name: "rsd_ingress_shed_total",
-      help: "Requests refused with 503 before enqueueing, by reason: depth (MAX_QUEUE_DEPTH), memory (MAX_REDIS_MEMORY_PERCENT), shards (no shard could take it), breaker (BREAKER open), predicted_wait (ADMISSION=predictive); and with 429, tenant_depth (TENANT_MAX_QUEUE_DEPTH).",
+      help: "Requests refused with 503 before enqueueing, by reason: depth (MAX_QUEUE_DEPTH), memory (MAX_REDIS_MEMORY_PERCENT), shards (no shard could take it), breaker (BREAKER open), predicted_wait (ADMISSION=predictive), tenants (TENANT_MAX_ACTIVE); and with 429, tenant_depth (TENANT_MAX_QUEUE_DEPTH).",
       labelNames: ["reason"],
       registers: [registry],
     });
@@ -59,7 +59,15 @@ export class IngressMetrics {
       },
     });
     // Every reason is exported from the start (at 0), so a rate over it never starts from nothing.
-    for (const reason of ["depth", "memory", "shards", "breaker", "predicted_wait", "tenant_depth"])
+    for (const reason of [
+      "depth",
+      "memory",
+      "shards",
+      "breaker",
+      "predicted_wait",
+      "tenants",
+      "tenant_depth",
+    ])
       this.shed.inc({ reason }, 0);
   }
 }

@@ -12,6 +12,7 @@ import {
   readUrl,
 } from "./config-parse.ts";
 import { type ProtectionConfig, readBreakerSwitch, readProtection } from "./config-protection.ts";
+import { defaultTenant } from "./protocol/tenant.ts";
 import {
   type IngressTenantConfig,
   type ProxyTenantConfig,
@@ -135,7 +136,10 @@ export function loadIngressConfig(env: Env = process.env): IngressConfig {
   const apiKeys = readApiKeys(env);
   return {
     ...common,
-    ...readIngressTenantConfig(env),
+    ...readIngressTenantConfig(
+      env,
+      new Set(apiKeys.map((key) => key.tenant).filter((tenant) => tenant !== defaultTenant)),
+    ),
     tracing: readTracingConfig(env, "rsd-ingress", common.podName),
     requestTimeoutMs: readInt(
       env,

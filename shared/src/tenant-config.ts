@@ -14,6 +14,12 @@ export interface LaneConfig {
 export interface IngressTenantConfig extends LaneConfig {
   /** A tenant with more waiting requests than this gets 429 (0 = off; needs lanes). */
   tenantMaxQueueDepth: number;
+  /**
+   * The most tenants (other than `default`) with requests waiting or running at once; a request
+   * of one more gets 503 (0 = off; needs lanes). Each such tenant is up to eight lanes that every
+   * dispatch and every quota poll reads, so this bounds Redis's work per call.
+   */
+  tenantMaxActive: number;
 }
 
 export interface ProxyTenantConfig extends LaneConfig {
@@ -59,8 +65,20 @@ export function readTenantWeights(env: Env): Record<string, number> {
   return weights;
 }
 
-export function readIngressTenantConfig(env: Env): IngressTenantConfig {
-  return { ...readLanes(env), tenantMaxQueueDepth: readInt(env, "TENANT_MAX_QUEUE_DEPTH", 0, 0, INT_MAX) };
+/** `keyedTenants`: the tenants API keys name (other than `default`); the cap must leave them room. */
+export function readIngressTenantConfig(env: Env, keyedTenants: ReadonlySet<string>): IngressTenantConfig {
+  const tenantMaxActive = readInt(env, "TENANT_MAX_ACTIVE", 100, 0, 10_000);
+  if (tenantMaxActive > 0 && keyedTenants.size > tenantMaxActive)
+    throw new ConfigError(
+      "TENANT_MAX_ACTIVE",
+      String(tenantMaxActive),
+      `0 (off) or at least the ${keyedTenants.size} tenants API_KEYS and API_KEYS_FILE name`,
+    );
+  return {
+    ...readLanes(env),
+    tenantMaxQueueDepth: readInt(env, "TENANT_MAX_QUEUE_DEPTH", 0, 0, INT_MAX),
+    tenantMaxActive,
+  };
 }
 
 export function readProxyTenantConfig(env: Env): ProxyTenantConfig {

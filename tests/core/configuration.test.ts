@@ -72,6 +72,17 @@ describe("configuration", () => {
     ["MAX_INFLIGHT_BYTES", "ingress", { MAX_BODY_BYTES: "2048", MAX_INFLIGHT_BYTES: "1024" }],
     ["MAX_REDIS_MEMORY_PERCENT", "ingress", { MAX_REDIS_MEMORY_PERCENT: "101" }],
     ["MAX_UPSTREAM_RESPONSE_BYTES", "proxy", { MAX_UPSTREAM_RESPONSE_BYTES: "1073741825" }],
+    ["TENANT_MAX_ACTIVE", "ingress", { TENANT_MAX_ACTIVE: "-1" }],
+    ["TENANT_MAX_ACTIVE", "ingress", { TENANT_MAX_ACTIVE: "10001" }],
+    // Below the tenants the API keys name: some of them could never get in.
+    [
+      "TENANT_MAX_ACTIVE",
+      "ingress",
+      {
+        TENANT_MAX_ACTIVE: "1",
+        API_KEYS: "acme:acme-key-0123456789,globex:globex-key-0123456789,default:ops-key-0123456789",
+      },
+    ],
   ];
   for (const [variable, service, env] of invalid) {
     test(`${service} with ${JSON.stringify(env)} throws a ConfigError naming ${variable}`, () => {

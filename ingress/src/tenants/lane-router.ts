@@ -11,6 +11,16 @@ export class TenantQuotaError extends HttpError {
   }
 }
 
+/** 503: TENANT_MAX_ACTIVE tenants already have work in the lanes; a tenant among them carries on. */
+export class TenantCapError extends UnavailableError {
+  constructor(active: number, retryAfterS: number) {
+    super(
+      `overloaded: ${active} tenants have requests waiting or running (TENANT_MAX_ACTIVE); retry later`,
+      retryAfterS,
+    );
+  }
+}
+
 export interface LaneRouterOptions {
   lanes: LaneQueue;
   keys: StreamKeys;
@@ -18,6 +28,8 @@ export interface LaneRouterOptions {
   tenantMaxQueueDepth: number;
   /** MAX_QUEUE_DEPTH (0 = off): with lanes it also counts the requests waiting outside the shard streams. */
   maxQueueDepth: number;
+  /** TENANT_MAX_ACTIVE (0 = off): tenants other than `default` with lanes at once. */
+  tenantMaxActive: number;
 }
 
 /**
@@ -28,20 +40,54 @@ export interface LaneRouterOptions {
 export class LaneRouter {
   /** Counts older than this are not trusted (the poll is failing): no quota is enforced on them. */
   private static readonly staleAfterMs = 2000;
+  private static readonly admittedGraceMs = 1000;
   readonly retryAfterS = 1;
   private waiting = new Map<string, number>();
   private totalWaiting = 0;
   private readAt = 0;
+  /** Tenants (not `default`) with lanes at the last poll: waiting, running or not yet deleted. */
+  private active = new Set<string>();
+  /**
+   * Tenants admitted lately, with when: a burst of new tenants between two polls is counted too.
+   * At most TENANT_MAX_ACTIVE entries. Only a poll that began `admittedGraceMs` after an entry's
+   * admission removes it (by then its request reached its lane, so the poll saw it), and a
+   * failing poll removes none: the cap stays closed rather than open.
+   */
+  private readonly admitted = new Map<string, number>();
 
   constructor(private readonly options: LaneRouterOptions) {}
 
   /** Whether the quotas need the lanes' counts at all (the periodic task runs only then). */
   get polling(): boolean {
-    return this.options.tenantMaxQueueDepth > 0 || this.options.maxQueueDepth > 0;
+    const { tenantMaxQueueDepth, maxQueueDepth, tenantMaxActive } = this.options;
+    return tenantMaxQueueDepth > 0 || maxQueueDepth > 0 || tenantMaxActive > 0;
   }
 
-  /** The refusal for a new request of `tenant` (undefined = `default`), or undefined when it may go in. */
-  refusal(tenant: string | undefined, now: number): HttpError | undefined {
+  /**
+   * The refusal for a new request of `tenant` (undefined = `default`), or undefined when it may
+   * go in, in which case it is counted as admitted at once: check and count are one synchronous
+   * step, so concurrent requests of new tenants cannot all pass the cap before any is counted.
+   */
+  admit(tenant: string | undefined, now: number): HttpError | undefined {
+    const capped = tenant === undefined ? undefined : this.capRefusal(tenant);
+    if (capped) return capped;
+    const refusal = this.quotaRefusal(tenant, now);
+    if (refusal === undefined && tenant !== undefined && this.options.tenantMaxActive > 0)
+      this.admitted.set(tenant, now);
+    return refusal;
+  }
+
+  /** TENANT_MAX_ACTIVE: a tenant already active always passes; a new one only below the cap. */
+  private capRefusal(tenant: string): HttpError | undefined {
+    const cap = this.options.tenantMaxActive;
+    if (cap === 0 || this.active.has(tenant) || this.admitted.has(tenant)) return undefined;
+    let count = this.active.size;
+    for (const name of this.admitted.keys()) if (!this.active.has(name)) count++;
+    // With stale counts (the poll failing) nothing says a tenant went idle: the cap stays closed.
+    return count < cap ? undefined : new TenantCapError(count, this.retryAfterS);
+  }
+
+  private quotaRefusal(tenant: string | undefined, now: number): HttpError | undefined {
     if (now - this.readAt > LaneRouter.staleAfterMs) return undefined;
     const { maxQueueDepth, tenantMaxQueueDepth } = this.options;
     if (maxQueueDepth > 0 && this.totalWaiting > maxQueueDepth)
@@ -78,16 +124,23 @@ export class LaneRouter {
 
   /** Reads every shard's per-tenant counts, over `counter`'s connection. */
   async refresh(counter: LaneQueue): Promise<void> {
+    const startedAt = Date.now();
     const waiting = new Map<string, number>();
+    const active = new Set<string>();
     let total = 0;
     for (let shard = 0; shard < this.options.keys.shards; shard++) {
       for (const counts of await counter.counts(shard)) {
         waiting.set(counts.tenant, (waiting.get(counts.tenant) ?? 0) + counts.waiting);
         total += counts.waiting;
+        if (counts.tenant !== defaultTenant) active.add(counts.tenant);
       }
     }
     this.waiting = waiting;
     this.totalWaiting = total;
+    this.active = active;
+    // Admitted well before this poll began: its lanes, if it still has any, were just read.
+    for (const [tenant, at] of this.admitted)
+      if (at < startedAt - LaneRouter.admittedGraceMs) this.admitted.delete(tenant);
     this.readAt = Date.now();
   }
 }
