@@ -4,13 +4,17 @@ import {
   type DeadLetter,
   DeadLetters,
   decodeDeadLetter,
+  decodeRequest,
   encodeDeadLetter,
   encodeReply,
   FleetRegistry,
   heartbeatLiveWithinMs,
   IdempotencyStore,
+  LaneQueue,
   RedisCompletions,
   ReplyChannel,
+  type RequestMessage,
+  type StreamKeys,
 } from "@rsd/shared";
 import type { Suite } from "./adapters.ts";
 import { deliver, protocolFor, request, streamEntries, streamIds } from "./observe.ts";
@@ -170,21 +174,26 @@ export const storesSuite: Suite = (target) =>
       expect(await letters.trimOlderThan(60)).toBe(0);
     });
 
-    test("dead letters: a replay re-enqueues the request as attempt 1 and marks its tenant's outcome pending", async () => {
-      const keys = target().keys(target().shards);
-      const letters = new DeadLetters({ client: target().client, keys });
-      const failed = request("poison", { tenant: "acme", resultTtlS: 60, attempt: 3 });
+    /** Writes the dead letter of `failed` (a tenant's request after its last attempt); its entry id. */
+    const deadLettered = async (keys: StreamKeys, failed: RequestMessage): Promise<string> => {
       const letter: DeadLetter = {
         requestId: failed.id,
         entry: "1-0",
-        attempts: 3,
+        attempts: failed.attempt,
         error: "boom",
         failedAt: Date.now(),
         payload: failed.payload,
         request: failed,
-        tenant: "acme",
+        ...(failed.tenant !== undefined ? { tenant: failed.tenant } : {}),
       };
-      const id = (await target().client.xadd(keys.dead, encodeDeadLetter(letter))) as string;
+      return (await target().client.xadd(keys.dead, encodeDeadLetter(letter))) as string;
+    };
+
+    test("dead letters: a replay re-enqueues the request as attempt 1 and marks its tenant's outcome pending", async () => {
+      const keys = target().keys(target().shards);
+      const letters = new DeadLetters({ client: target().client, keys });
+      const failed = request("poison", { tenant: "acme", resultTtlS: 60, attempt: 3 });
+      const id = await deadLettered(keys, failed);
       const outcome = await letters.replay(id);
       expect(outcome.status).toBe("replayed");
       // The tenant's own stored outcome, never the default tenant's key of the same id.
@@ -196,6 +205,32 @@ export const storesSuite: Suite = (target) =>
         await Promise.all(keys.requestStreams.map((stream) => streamEntries(target(), stream)))
       ).flat();
       expect(queued).toHaveLength(1);
+      expect(await letters.replay(id)).toEqual({ status: "missing" });
+    });
+
+    test("dead letters with TENANT_LANES: a tenant's request is replayed onto its lane, where dispatch finds it", async () => {
+      const keys = target().keys(target().shards);
+      const letters = new DeadLetters({ client: target().client, keys, lanes: true });
+      const failed = request("poison-lane", { tenant: "acme", resultTtlS: 60, attempt: 3 });
+      const id = await deadLettered(keys, failed);
+      const outcome = await letters.replay(id);
+      expect(outcome.status).toBe("replayed");
+      // Not on a shard stream: on acme's lane (normal urgency) of one shard, in its active set.
+      for (const stream of keys.requestStreams) expect(await streamEntries(target(), stream)).toEqual([]);
+      const lanes = new LaneQueue({ client: target().client, keys });
+      const found: string[] = [];
+      for (let shard = 0; shard < keys.shards; shard++) {
+        for (const [stream, , fields] of (await lanes.dispatch(shard, "pod-a", 4)).entries) {
+          expect(stream).toBe(keys.lane(shard, "acme", 3));
+          const replayed = decodeRequest(fields);
+          expect(replayed).toMatchObject({ id: failed.id, attempt: 1, tenant: "acme" });
+          found.push(replayed.id);
+        }
+      }
+      expect(found).toEqual([failed.id]);
+      const stored = await target().admin.get(keys.result(failed.id, "acme"));
+      expect(JSON.parse(stored ?? "{}")).toMatchObject({ id: failed.id, status: "pending" });
+      expect(await target().admin.xlen(keys.dead)).toBe(0);
       expect(await letters.replay(id)).toEqual({ status: "missing" });
     });
 

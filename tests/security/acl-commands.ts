@@ -64,6 +64,18 @@ export const allowedCommands: Record<ServiceUser, string[][]> = {
     ["XRANGE", "rsd:dead", "1-0", "1-0", "COUNT", "1"],
     ["XDEL", "rsd:dead", "1-0"],
     ["EVALSHA", "0".repeat(40), "3", "rsd:dead", "rsd:requests", "rsd:result:r1", "1-0"],
+    // TENANT_LANES: a tenant's letter is replayed onto its lane, with the lane's set and bell.
+    [
+      "EVALSHA",
+      "0".repeat(40),
+      "5",
+      "rsd:dead",
+      "rsd:lane:{rsd:requests}:acme:3",
+      "rsd:tresult:acme:r1",
+      "rsd:lanes:{rsd:requests}",
+      "rsd:bell:{rsd:requests}",
+      "1-0",
+    ],
   ],
   proxy: [
     ["PING"],

@@ -33,6 +33,8 @@ async function run(command: DlqCommand): Promise<void> {
     const letters = new DeadLetters({
       client,
       keys: new StreamKeys(config.streamPrefix, config.streamShards),
+      // TENANT_LANES as the ingress has it: a tenant's request is replayed onto its lane.
+      lanes: config.tenantLanes,
     });
     if (command.name === "list") {
       const [page, total] = await Promise.all([

@@ -41,7 +41,7 @@ export function createConsole(options: ConsoleOptions) {
     clientKeyHashes: config.apiKeyHashes,
     sessionSecret: config.adminSessionSecret,
   });
-  const deadLetters = new DeadLetters({ client: redis, keys });
+  const deadLetters = new DeadLetters({ client: redis, keys, lanes: config.tenantLanes });
   const snapshots = new ConsoleSnapshots({
     ingressId: options.ingressId,
     redis,

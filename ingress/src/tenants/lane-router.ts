@@ -103,7 +103,7 @@ export class LaneRouter {
   }
 
   /** Puts `message` on its lane of the shard of `stream`; the default lane is the caller's (false). */
-  enqueue(stream: string, message: RequestMessage, urgency: number): Promise<void> | false {
+  enqueue(stream: string, message: RequestMessage, urgency: number): Promise<string> | false {
     if (message.tenant === undefined && urgency === defaultUrgency) return false;
     const shard = Math.max(0, this.options.keys.requestStreams.indexOf(stream));
     return this.options.lanes.enqueue(shard, message, urgency);

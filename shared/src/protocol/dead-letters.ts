@@ -1,9 +1,15 @@
 import type { StreamEntry } from "./client/replies.ts";
-import { ProtocolOperations } from "./operations.ts";
+import { laneId } from "./keys.ts";
+import { LaneQueue } from "./lanes.ts";
+import { type ProtocolDeps, ProtocolOperations } from "./operations.ts";
 import { type DeadLetter, decodeDeadLetter } from "./records/dead-letter.ts";
 import { encodeRequest, type RequestMessage } from "./records/request.ts";
 import { encodePending } from "./records/stored-result.ts";
 import { scripts } from "./scripts/index.ts";
+import { isTenantName, scopedTenant } from "./tenant.ts";
+
+/** The urgency a replayed request gets: its first one is not in the letter, so the normal one. */
+const replayUrgency = 3;
 
 /** A dead letter with the id of its entry in the dead-letter stream. */
 export interface DeadLetterEntry extends DeadLetter {
@@ -66,6 +72,17 @@ function toEntry([id, fields]: StreamEntry): DeadLetterEntry {
  */
 export class DeadLetters extends ProtocolOperations {
   /**
+   * TENANT_LANES=on: a tenant's request is replayed onto its lane (at the normal urgency), where
+   * dispatch gives it the tenant's share, as when it first came in; off, onto a shard stream.
+   */
+  private readonly lanes: boolean;
+
+  constructor(deps: ProtocolDeps & { lanes?: boolean }) {
+    super(deps);
+    this.lanes = deps.lanes === true;
+  }
+
+  /**
    * Removes the dead letters older than `maxAgeS`; returns how many went. Stream ids are
    * milliseconds of Redis's clock, so the bound is computed from Redis's TIME, not this machine's.
    */
@@ -112,8 +129,13 @@ export class DeadLetters extends ProtocolOperations {
     if (!letter) return { status: "missing" };
     if (!letter.request) return { status: "not-replayable" };
     const request = replayOf(letter.request, now);
-    const streams = this.keys.requestStreams;
-    const stream = streams[Math.floor(Math.random() * streams.length)] as string;
+    // A name that is not a tenant's cannot name keys; the letter is left for an operator to read.
+    if (request.tenant !== undefined && !isTenantName(request.tenant)) return { status: "not-replayable" };
+    const shard = Math.floor(Math.random() * this.keys.shards);
+    const tenant = this.lanes ? scopedTenant(request.tenant) : undefined;
+    const stream = tenant
+      ? this.keys.lane(shard, tenant, replayUrgency)
+      : (this.keys.requestStreams[shard] as string);
     const resultKey = this.keys.result(request.id, request.tenant);
     const pending = encodePending({
       id: request.id,
@@ -124,14 +146,24 @@ export class DeadLetters extends ProtocolOperations {
     const fields = encodeRequest(request);
     let streamEntry: unknown;
     if (this.client.cluster) {
-      streamEntry = await this.client.xadd(stream, fields);
+      streamEntry = tenant
+        ? await new LaneQueue({ client: this.client, keys: this.keys }).enqueue(shard, request, replayUrgency)
+        : await this.client.xadd(stream, fields);
       if (request.resultTtlS > 0) await this.client.set(resultKey, pending, { ttlS: request.resultTtlS });
       await this.client.xdel(this.keys.dead, [id]);
     } else {
+      const laneKeys = tenant ? [this.keys.activeLanes(shard), this.keys.bell(shard)] : [];
       streamEntry = await this.client.runScript(
         scripts.replayDeadLetter,
-        [this.keys.dead, stream, resultKey],
-        [id, String(request.resultTtlS), pending, ...fields],
+        [this.keys.dead, stream, resultKey, ...laneKeys],
+        [
+          id,
+          String(request.resultTtlS),
+          pending,
+          tenant ? this.keys.group : "",
+          tenant ? laneId(tenant, replayUrgency) : "",
+          ...fields,
+        ],
       );
     }
     if (typeof streamEntry !== "string") return { status: "missing" };

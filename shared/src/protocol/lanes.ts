@@ -63,7 +63,7 @@ export class LaneQueue {
    * against the dispatch script, which deletes drained lanes: a lane with work is always in the
    * set. A transaction, not a script: the ingress's Redis user may not run scripts. One slot.
    */
-  async enqueue(shard: number, message: RequestMessage, urgency: number): Promise<void> {
+  async enqueue(shard: number, message: RequestMessage, urgency: number): Promise<string> {
     const { keys } = this;
     const tenant = scopedTenant(message.tenant);
     const lane = keys.lane(shard, tenant, urgency);
@@ -75,6 +75,7 @@ export class LaneQueue {
     ]);
     const added = results[1];
     if (added instanceof Error || isErrorReply(added)) throw added;
+    return String(added);
   }
 
   /**
