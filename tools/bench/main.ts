@@ -45,7 +45,10 @@ const program = new Command("bench")
   .addOption(
     // Five: consecutive 10 s runs on a shared 2-core machine differ by up to 20%, and the median
     // of five rounds is the steadier reading of a ratio that sits close to its target.
-    new Option("--rounds <n>", "interleaved rounds of the overhead comparison (median reported)")
+    new Option(
+      "--rounds <n>",
+      "interleaved, rotated rounds of the overhead and tracing comparisons (median reported)",
+    )
       .default(5)
       .argParser((value) => {
         if (!/^\d+$/.test(value) || Number(value) < 1)
