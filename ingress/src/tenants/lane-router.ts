@@ -1,6 +1,11 @@
-import { defaultTenant, type LaneQueue, type RequestMessage, type StreamKeys } from "@rsd/shared";
+import {
+  defaultTenant,
+  defaultUrgency,
+  type LaneQueue,
+  type RequestMessage,
+  type StreamKeys,
+} from "@rsd/shared";
 import { HttpError, UnavailableError } from "../http/errors.ts";
-import { defaultUrgency } from "./priority.ts";
 
 /** 429: this tenant has more requests waiting than TENANT_MAX_QUEUE_DEPTH; the others carry on. */
 export class TenantQuotaError extends HttpError {

@@ -1,5 +1,4 @@
-/** RFC 9218's default urgency: what a request without a usable `Priority` header gets. */
-export const defaultUrgency = 3;
+import { defaultUrgency } from "@rsd/shared";
 
 /** Longer than any sensible Priority header: not parsed at all (the default applies). */
 const maxHeaderLength = 256;

@@ -1,6 +1,6 @@
-import { defaultTenant, hashApiKey, isTenantName, tenantNameRule } from "@rsd/shared";
+import { defaultTenant, defaultUrgency, hashApiKey, isTenantName, tenantNameRule } from "@rsd/shared";
 import { BadRequestError } from "../http/errors.ts";
-import { defaultUrgency, urgencyOf } from "./priority.ts";
+import { urgencyOf } from "./priority.ts";
 
 /** The optional header that names the tenant when no API keys are configured (unauthenticated). */
 export const tenantHeader = "x-tenant";

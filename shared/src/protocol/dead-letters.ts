@@ -6,10 +6,7 @@ import { type DeadLetter, decodeDeadLetter } from "./records/dead-letter.ts";
 import { encodeRequest, type RequestMessage } from "./records/request.ts";
 import { encodePending } from "./records/stored-result.ts";
 import { scripts } from "./scripts/index.ts";
-import { isTenantName, scopedTenant } from "./tenant.ts";
-
-/** The urgency a replayed request gets: its first one is not in the letter, so the normal one. */
-const replayUrgency = 3;
+import { defaultUrgency, isTenantName, scopedTenant } from "./tenant.ts";
 
 /** A dead letter with the id of its entry in the dead-letter stream. */
 export interface DeadLetterEntry extends DeadLetter {
@@ -75,11 +72,11 @@ export class DeadLetters extends ProtocolOperations {
    * TENANT_LANES=on: a tenant's request is replayed onto its lane (at the normal urgency), where
    * dispatch gives it the tenant's share, as when it first came in; off, onto a shard stream.
    */
-  private readonly lanes: boolean;
+  private readonly lanes: LaneQueue | undefined;
 
   constructor(deps: ProtocolDeps & { lanes?: boolean }) {
     super(deps);
-    this.lanes = deps.lanes === true;
+    this.lanes = deps.lanes ? new LaneQueue({ client: deps.client, keys: deps.keys }) : undefined;
   }
 
   /**
@@ -134,7 +131,7 @@ export class DeadLetters extends ProtocolOperations {
     const shard = Math.floor(Math.random() * this.keys.shards);
     const tenant = this.lanes ? scopedTenant(request.tenant) : undefined;
     const stream = tenant
-      ? this.keys.lane(shard, tenant, replayUrgency)
+      ? this.keys.lane(shard, tenant, defaultUrgency)
       : (this.keys.requestStreams[shard] as string);
     const resultKey = this.keys.result(request.id, request.tenant);
     const pending = encodePending({
@@ -146,9 +143,10 @@ export class DeadLetters extends ProtocolOperations {
     const fields = encodeRequest(request);
     let streamEntry: unknown;
     if (this.client.cluster) {
-      streamEntry = tenant
-        ? await new LaneQueue({ client: this.client, keys: this.keys }).enqueue(shard, request, replayUrgency)
-        : await this.client.xadd(stream, fields);
+      streamEntry =
+        tenant && this.lanes
+          ? await this.lanes.enqueue(shard, request, defaultUrgency)
+          : await this.client.xadd(stream, fields);
       if (request.resultTtlS > 0) await this.client.set(resultKey, pending, { ttlS: request.resultTtlS });
       await this.client.xdel(this.keys.dead, [id]);
     } else {
@@ -161,7 +159,7 @@ export class DeadLetters extends ProtocolOperations {
           String(request.resultTtlS),
           pending,
           tenant ? this.keys.group : "",
-          tenant ? laneId(tenant, replayUrgency) : "",
+          tenant ? laneId(tenant, defaultUrgency) : "",
           ...fields,
         ],
       );

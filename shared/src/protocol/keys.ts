@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import { scopedTenant } from "./tenant.ts";
+import { defaultUrgency, scopedTenant } from "./tenant.ts";
 
 const slotCount = 16_384;
 
@@ -70,7 +70,7 @@ export class StreamKeys {
    */
   lane(shard: number, tenant: string | undefined, urgency: number): string {
     const scoped = scopedTenant(tenant);
-    if (scoped === undefined && urgency === 3) return this.requestStreams[shard] as string;
+    if (scoped === undefined && urgency === defaultUrgency) return this.requestStreams[shard] as string;
     return `${this.lanePrefix(shard)}${laneId(scoped, urgency)}`;
   }
 

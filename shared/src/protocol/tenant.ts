@@ -6,6 +6,12 @@
  */
 export const defaultTenant = "default";
 
+/**
+ * RFC 9218's default urgency: what a request without a usable `Priority` header gets, and a
+ * replayed one (its first urgency is not kept). (`default`, this) is the shard stream itself.
+ */
+export const defaultUrgency = 3;
+
 /** What the metrics fold every tenant beyond TENANT_METRICS_MAX into: reserved, never a tenant. */
 export const otherTenants = "other";
 
