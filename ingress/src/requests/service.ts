@@ -13,7 +13,7 @@ import type { IngressMetrics } from "../metrics.ts";
 import type { PendingReplies } from "../replies/pending-replies.ts";
 import type { Admission } from "../shedding/admission.ts";
 import type { LoadShedder } from "../shedding/load-shedder.ts";
-import { type LaneRouter, TenantCapError, TenantQuotaError } from "../tenants/lane-router.ts";
+import type { LaneRouter } from "../tenants/lane-router.ts";
 import { type IdempotencyKeys, requestHash } from "./idempotency.ts";
 import type { RequestOutcome } from "./outcome.ts";
 import { waitForFinal } from "./results.ts";
@@ -89,15 +89,8 @@ export class RequestService {
       const refusal = deps.lanes.admit(input.tenant, now);
       if (refusal) {
         // A tenant over its own quota (429) is not the queue being full for everyone (503).
-        deps.metrics.shed.inc({
-          reason:
-            refusal instanceof TenantQuotaError
-              ? "tenant_depth"
-              : refusal instanceof TenantCapError
-                ? "tenants"
-                : "depth",
-        });
-        throw refusal;
+        deps.metrics.shed.inc({ reason: refusal.reason });
+        throw refusal.error;
       }
     }
     const refusal = deps.admission?.refuse(input.timeoutMs, now);

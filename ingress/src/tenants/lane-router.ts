@@ -16,14 +16,11 @@ export class TenantQuotaError extends HttpError {
   }
 }
 
-/** 503: TENANT_MAX_ACTIVE tenants already have work in the lanes; a tenant among them carries on. */
-export class TenantCapError extends UnavailableError {
-  constructor(active: number, retryAfterS: number) {
-    super(
-      `overloaded: ${active} tenants have requests waiting or running (TENANT_MAX_ACTIVE); retry later`,
-      retryAfterS,
-    );
-  }
+/** A request the lanes refuse: the answer, and the reason rsd_ingress_shed_total counts it under. */
+export interface LaneRefusal {
+  error: HttpError;
+  /** 503 `depth` (MAX_QUEUE_DEPTH over every lane), 503 `tenants` (TENANT_MAX_ACTIVE), 429 `tenant_depth`. */
+  reason: "depth" | "tenants" | "tenant_depth";
 }
 
 export interface LaneRouterOptions {
@@ -73,7 +70,7 @@ export class LaneRouter {
    * go in, in which case it is counted as admitted at once: check and count are one synchronous
    * step, so concurrent requests of new tenants cannot all pass the cap before any is counted.
    */
-  admit(tenant: string | undefined, now: number): HttpError | undefined {
+  admit(tenant: string | undefined, now: number): LaneRefusal | undefined {
     const capped = tenant === undefined ? undefined : this.capRefusal(tenant);
     if (capped) return capped;
     const refusal = this.quotaRefusal(tenant, now);
@@ -83,27 +80,34 @@ export class LaneRouter {
   }
 
   /** TENANT_MAX_ACTIVE: a tenant already active always passes; a new one only below the cap. */
-  private capRefusal(tenant: string): HttpError | undefined {
+  private capRefusal(tenant: string): LaneRefusal | undefined {
     const cap = this.options.tenantMaxActive;
     if (cap === 0 || this.active.has(tenant) || this.admitted.has(tenant)) return undefined;
     let count = this.active.size;
     for (const name of this.admitted.keys()) if (!this.active.has(name)) count++;
     // With stale counts (the poll failing) nothing says a tenant went idle: the cap stays closed.
-    return count < cap ? undefined : new TenantCapError(count, this.retryAfterS);
+    if (count < cap) return undefined;
+    const error = new UnavailableError(
+      `overloaded: ${count} tenants have requests waiting or running (TENANT_MAX_ACTIVE); retry later`,
+      this.retryAfterS,
+    );
+    return { error, reason: "tenants" };
   }
 
-  private quotaRefusal(tenant: string | undefined, now: number): HttpError | undefined {
+  private quotaRefusal(tenant: string | undefined, now: number): LaneRefusal | undefined {
     if (now - this.readAt > LaneRouter.staleAfterMs) return undefined;
     const { maxQueueDepth, tenantMaxQueueDepth } = this.options;
-    if (maxQueueDepth > 0 && this.totalWaiting > maxQueueDepth)
-      return new UnavailableError(
+    if (maxQueueDepth > 0 && this.totalWaiting > maxQueueDepth) {
+      const error = new UnavailableError(
         `overloaded: ${this.totalWaiting} requests are waiting; retry later`,
         this.retryAfterS,
       );
+      return { error, reason: "depth" };
+    }
     const name = tenant ?? defaultTenant;
     const waiting = this.waiting.get(name) ?? 0;
     if (tenantMaxQueueDepth > 0 && waiting > tenantMaxQueueDepth)
-      return new TenantQuotaError(name, waiting, this.retryAfterS);
+      return { error: new TenantQuotaError(name, waiting, this.retryAfterS), reason: "tenant_depth" };
     return undefined;
   }
 
