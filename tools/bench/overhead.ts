@@ -4,10 +4,10 @@ import {
   expectRoundTrip,
   OVERHEAD,
   OVERHEAD_BODY,
+  overheadTarget,
   type PostResult,
   postRun,
   serviceEnv,
-  startOverheadStack,
 } from "./scenarios.ts";
 import { runWrk, type WrkResult, type WrkRun, wrkCommand } from "./wrk.ts";
 
@@ -52,8 +52,8 @@ async function startMinimal(launcher: Launcher, variant: "native" | "ioredis"): 
  * GET /healthz on the same ingress, and a minimal, tuned Redis Streams pipeline under the same
  * load (issue 2) — `native` (Bun.serve + Bun's native Redis client) and the same code on ioredis.
  *
- * All three stacks run side by side (idle ones cost nothing) and are measured in interleaved
- * rounds, product → native → ioredis, each `durationS`: a shared machine's speed drifts by tens of
+ * All three stacks run side by side (idle ones cost nothing) and are measured in interleaved,
+ * rotated rounds (rounds.ts), each `durationS`: a shared machine's speed drifts by tens of
  * percent within minutes, and interleaving puts every pipeline through the same drift. Each row
  * reports its median round.
  */
@@ -64,27 +64,20 @@ export async function runOverheadComparison(
 ): Promise<OverheadComparison> {
   const launcher = new Launcher();
   try {
-    const redis = await launcher.redis();
-    const { ingress, proxy } = await startOverheadStack(launcher, serviceEnv(redis.url, "bench-overhead"));
-    await expectRoundTrip(ingress.url, OVERHEAD_BODY);
+    const product = await overheadTarget(launcher, (redisUrl) => serviceEnv(redisUrl, "bench-overhead"));
     const targets: Record<Pipeline, Target> = {
-      product: {
-        run: postRun(ingress.url, 0),
-        processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
-      },
+      product,
       native: await startMinimal(launcher, "native"),
       ioredis: await startMinimal(launcher, "ioredis"),
     };
     const healthzRun: WrkRun = {
-      url: `${ingress.url}/healthz`,
+      url: `${product.ingressUrl}/healthz`,
       connections: OVERHEAD.connections,
       threads: 2,
       durationS,
     };
 
-    // Warm every path first (JIT, connection pools, Redis allocations), then measure.
-    log("overhead: warming up");
-    for (const name of PIPELINES) await runWrk({ ...targets[name].run, durationS: Math.min(3, durationS) });
+    // The POST pipelines warm up in the rounds; the health check here, before its measurement.
     await runWrk({ ...healthzRun, durationS: Math.min(2, durationS) });
     log(`overhead: GET /healthz for ${durationS} s`);
     const healthz = await runWrk(healthzRun);

@@ -1,6 +1,6 @@
 import { cpuMsOf } from "./cpu.ts";
 import { measured, type PostResult } from "./scenarios.ts";
-import type { WrkRun } from "./wrk.ts";
+import { runWrk, type WrkRun } from "./wrk.ts";
 
 /** One thing measured in the rounds: its wrk run and the processes whose CPU it uses. */
 export interface RoundTarget {
@@ -50,7 +50,9 @@ export function roundOrder<Name>(names: readonly Name[], round: number): Name[] 
 /**
  * Measures every target `rounds` times, interleaved and rotated (roundOrder), each for
  * `durationS` after the machine settled (settle): a shared machine's speed drifts by tens of
- * percent within minutes, and interleaving puts every target through the same drift.
+ * percent within minutes, and interleaving puts every target through the same drift. Before the
+ * rounds each target runs once unmeasured, for at most 3 s (JIT, connection pools, Redis's
+ * allocations).
  */
 export async function interleavedRounds<Name extends string>(options: {
   names: readonly Name[];
@@ -65,6 +67,8 @@ export async function interleavedRounds<Name extends string>(options: {
     Name,
     PostResult[]
   >;
+  log(`${label}: warming up`);
+  for (const name of names) await runWrk({ ...targets[name].run, durationS: Math.min(3, durationS) });
   const perRound: Record<Name, number>[] = [];
   const pids = names.flatMap((name) => Object.values(targets[name].processes));
   for (let round = 1; round <= rounds; round++) {

@@ -5,6 +5,7 @@ import type { LoadTestResult } from "../load-test/result.ts";
 import { type CpuBreakdown, startCpuSample } from "./cpu.ts";
 import { Launcher } from "./launcher.ts";
 import { runLoadTester } from "./load-tester.ts";
+import type { RoundTarget } from "./rounds.ts";
 import { runWrk, type WrkResult, type WrkRun } from "./wrk.ts";
 
 /** The two scenarios of issue 2's benchmark, with the parameters fixed there. */
@@ -50,6 +51,24 @@ export async function startOverheadStack(launcher: Launcher, env: Record<string,
     MAX_QUEUE_DEPTH: "0",
   });
   return { ingress, proxy };
+}
+
+/**
+ * The overhead stack on a redis-server of its own (`env` from that server's URL), checked with one
+ * round trip: a target of the interleaved rounds (rounds.ts), with the processes whose CPU it uses.
+ */
+export async function overheadTarget(
+  launcher: Launcher,
+  env: (redisUrl: string) => Record<string, string>,
+): Promise<RoundTarget & { ingressUrl: string }> {
+  const redis = await launcher.redis();
+  const { ingress, proxy } = await startOverheadStack(launcher, env(redis.url));
+  await expectRoundTrip(ingress.url, OVERHEAD_BODY);
+  return {
+    ingressUrl: ingress.url,
+    run: postRun(ingress.url, 0),
+    processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
+  };
 }
 
 export async function expectRoundTrip(ingressUrl: string, body: string): Promise<void> {

@@ -1,14 +1,6 @@
 import { Launcher } from "./launcher.ts";
 import { interleavedRounds, type RoundTarget } from "./rounds.ts";
-import {
-  expectRoundTrip,
-  OVERHEAD_BODY,
-  type PostResult,
-  postRun,
-  serviceEnv,
-  startOverheadStack,
-} from "./scenarios.ts";
-import { runWrk } from "./wrk.ts";
+import { overheadTarget, type PostResult, serviceEnv } from "./scenarios.ts";
 
 /** The tracing variants compared (issue 20): off, on with every trace sampled, on with 1%. */
 export const TRACING_VARIANTS = ["off", "on 100%", "on 1%"] as const;
@@ -67,19 +59,11 @@ export async function runTracingComparison(
   const sink = startSink();
   try {
     const targets = {} as Record<TracingVariant, RoundTarget>;
-    for (const variant of TRACING_VARIANTS) {
-      const redis = await launcher.redis();
-      const env = { ...serviceEnv(redis.url, "bench-tracing"), ...tracingEnv(variant, sink.url) };
-      const { ingress, proxy } = await startOverheadStack(launcher, env);
-      await expectRoundTrip(ingress.url, OVERHEAD_BODY);
-      targets[variant] = {
-        run: postRun(ingress.url, durationS),
-        processes: { ingress: ingress.pid, proxy: proxy.pid, redis: redis.pid },
-      };
-    }
-    log("tracing: warming up");
     for (const variant of TRACING_VARIANTS)
-      await runWrk({ ...targets[variant].run, durationS: Math.min(3, durationS) });
+      targets[variant] = await overheadTarget(launcher, (redisUrl) => ({
+        ...serviceEnv(redisUrl, "bench-tracing"),
+        ...tracingEnv(variant, sink.url),
+      }));
     const { medians, perRound } = await interleavedRounds({
       names: TRACING_VARIANTS,
       targets,
