@@ -1,16 +1,4 @@
-import {
-  type Attributes,
-  DiagLogLevel,
-  diag,
-  type Link,
-  ROOT_CONTEXT,
-  type Span,
-  type SpanContext,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-} from "@opentelemetry/api";
+import { DiagLogLevel, diag, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from "@opentelemetry/api";
 import { parseTraceParent, setGlobalErrorHandler } from "@opentelemetry/core";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -26,9 +14,9 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
-import { ATTR_ERROR_TYPE } from "./attributes.ts";
 import type { TracingConfig } from "./config.ts";
-import type { AttributeValue, SpanHandle, SpanKindName, SpanStart, Tracing } from "./types.ts";
+import { preciseNow, RecordedSpan, SpanBatch } from "./span-batch.ts";
+import type { SpanHandle, SpanKindName, SpanStart, Tracing } from "./types.ts";
 
 const kinds: Record<SpanKindName, SpanKind> = {
   server: SpanKind.SERVER,
@@ -39,8 +27,9 @@ const kinds: Record<SpanKindName, SpanKind> = {
 };
 
 /**
- * Bounds of what tracing may hold in memory: at most `maxQueueSize` ended spans wait for export
- * (more are dropped, never queued), each with bounded attributes, links and value lengths.
+ * Bounds of what tracing may hold in memory: at most `maxQueueSize` ended spans wait to be made
+ * (span-batch.ts) and as many again wait for export (more are dropped, never queued), each with
+ * bounded attributes, links and value lengths.
  */
 const limits = {
   maxQueueSize: 2048,
@@ -55,9 +44,10 @@ const limits = {
 };
 
 /**
- * The SDK's random ids, except for a span whose id the caller chose (SpanStart.spanId): the SDK
- * asks its IdGenerator for the span id synchronously inside startSpan, so a one-shot slot set just
- * before the call is taken by exactly that span.
+ * The SDK's random ids, except for a span the batch makes (span-batch.ts): it was given its ids
+ * when recorded (a random one, or SpanStart.spanId). The SDK asks its IdGenerator for them
+ * synchronously inside startSpan, so a one-shot slot set just before the call is taken by exactly
+ * that span.
  */
 class ChosenIdGenerator implements IdGenerator {
   chosen: string | undefined;
@@ -109,11 +99,6 @@ async function exporterFor(config: TracingConfig): Promise<SpanExporter> {
   return new OTLPTraceExporter({ url });
 }
 
-export function traceparentOf(context: SpanContext): string {
-  const sampled = (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
-  return `00-${context.traceId}-${context.spanId}-${sampled ? "01" : "00"}`;
-}
-
 /** A span the sampler dropped: only its traceparent (sampled flag off) goes on. */
 class DroppedSpan implements SpanHandle {
   readonly recording = false;
@@ -123,37 +108,14 @@ class DroppedSpan implements SpanHandle {
   end(): void {}
 }
 
-class SdkSpan implements SpanHandle {
-  readonly traceparent: string;
-  readonly recording: boolean;
-
-  constructor(private readonly span: Span) {
-    this.traceparent = traceparentOf(span.spanContext());
-    this.recording = span.isRecording();
-  }
-
-  set(key: string, value: AttributeValue | undefined): void {
-    if (value !== undefined) this.span.setAttribute(key, value);
-  }
-
-  fail(cause: unknown): void {
-    const thrown = typeof cause !== "string";
-    this.span.setAttribute(ATTR_ERROR_TYPE, thrown ? (cause instanceof Error ? cause.name : "Error") : cause);
-    const message = thrown && cause instanceof Error ? cause.message : undefined;
-    this.span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
-  }
-
-  end(endTime?: number): void {
-    this.span.end(endTime);
-  }
-}
-
 /**
  * The SDK reports failed exports (a collector away) and dropped spans (queue full) through its
  * global error handler and `diag`; both go to `warn`, at most one line every 30 s (with how many
  * were left out), so a collector that is down is visible without flooding the log.
  */
-function reportProblems(warn: (message: string, fields: Record<string, unknown>) => void): void {
+function reportProblems(
+  warn: (message: string, fields: Record<string, unknown>) => void,
+): (problem: unknown) => void {
   let lastAt = 0;
   let suppressed = 0;
   const report = (problem: unknown) => {
@@ -173,13 +135,14 @@ function reportProblems(warn: (message: string, fields: Record<string, unknown>)
     { error: report, warn: report, info: ignore, debug: ignore, verbose: ignore },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
+  return report;
 }
 
 export async function createTracing(
   config: TracingConfig,
   warn: (message: string, fields: Record<string, unknown>) => void = () => {},
 ): Promise<Tracing> {
-  reportProblems(warn);
+  const report = reportProblems(warn);
   const ids = new ChosenIdGenerator();
   const sampler = samplerFor(config);
   const provider = new TracerProvider({
@@ -203,56 +166,62 @@ export async function createTracing(
     ],
   });
   const tracer = provider.getTracer("redis-stream-demo");
+  const batch = new SpanBatch({
+    maker: {
+      tracer,
+      withIds(chosen, make) {
+        ids.chosen = chosen.spanId;
+        ids.chosenTraceId = chosen.traceId;
+        try {
+          return make();
+        } finally {
+          ids.chosen = undefined;
+          ids.chosenTraceId = undefined;
+        }
+      },
+    },
+    maxPending: limits.maxQueueSize,
+    flushAt: 64,
+    flushAfterMs: 200,
+    onDrop: report,
+  });
   const followsParent = config.sampler.startsWith("parentbased_");
-  const dropped = (traceId: string) => new DroppedSpan(`00-${traceId}-${ids.generateSpanId()}-00`);
 
   return {
     followsParent,
     startSpan(start: SpanStart): SpanHandle {
       const parent = start.parent ? parseTraceParent(start.parent) : null;
-      // What the sampler drops (99% at a 1% ratio) skips the SDK's span objects: the same
-      // decision, by the same sampler, and the traceparent the SDK would give it.
-      if (start.spanId === undefined) {
-        if (parent) {
-          if (followsParent && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return dropped(parent.traceId);
-        } else {
-          const traceId = ids.generateTraceId();
-          const kind = kinds[start.kind];
-          if (
-            sampler.shouldSample(ROOT_CONTEXT, traceId, start.name, kind, {}, []).decision ===
-            SamplingDecision.NOT_RECORD
-          )
-            return dropped(traceId);
-          ids.chosenTraceId = traceId;
-        }
-      }
+      const spanId = start.spanId ?? ids.generateSpanId();
+      // Below an unsampled parent a parent-based sampler records nothing: no need to ask it.
+      if (parent && followsParent && (parent.traceFlags & TraceFlags.SAMPLED) === 0)
+        return new DroppedSpan(`00-${parent.traceId}-${spanId}-00`);
+      const traceId = parent ? parent.traceId : ids.generateTraceId();
       const context = parent
         ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true })
         : ROOT_CONTEXT;
-      const links: Link[] = [];
-      for (const link of start.links ?? []) {
-        const linked = parseTraceParent(link);
-        if (linked) links.push({ context: linked });
-      }
-      ids.chosen = start.spanId;
-      try {
-        const span = tracer.startSpan(
-          start.name,
-          {
-            kind: kinds[start.kind],
-            attributes: start.attributes as Attributes | undefined,
-            links,
-            ...(start.startTime !== undefined ? { startTime: start.startTime } : {}),
-          },
-          context,
-        );
-        return new SdkSpan(span);
-      } finally {
-        ids.chosen = undefined;
-        ids.chosenTraceId = undefined;
-      }
+      const kind = kinds[start.kind];
+      // The sampler's decision now, as the SDK would take it. The SDK asks it again when the batch
+      // makes the span and gets the same answer: these samplers read only the parent and trace id.
+      if (
+        sampler.shouldSample(context, traceId, start.name, kind, {}, []).decision ===
+        SamplingDecision.NOT_RECORD
+      )
+        return new DroppedSpan(`00-${traceId}-${spanId}-00`);
+      return new RecordedSpan(
+        batch,
+        start.name,
+        kind,
+        context,
+        traceId,
+        spanId,
+        parent === null,
+        start.startTime ?? preciseNow(),
+        start.links ?? [],
+        start.attributes,
+      );
     },
     async shutdown(timeoutMs: number): Promise<void> {
+      batch.flush();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
