@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 
 // A one-second smoke run of `bun run bench -- --only tracing`: it keeps working, writes its own
 // section and leaves the rest of the file alone. The numbers of such a run mean nothing.
-test("bench --only tracing measures off, on 100% and on 1%, into its own section of the report", async () => {
+test("bench --only tracing measures off, on 100% and on 1%, at saturation and at a fixed rate, into its own section", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rsd-bench-tracing-"));
   const output = join(dir, "benchmarks.md");
   writeFileSync(output, "# Benchmarks\n\nthe full run's text stays\n");
@@ -39,6 +39,12 @@ test("bench --only tracing measures off, on 100% and on 1%, into its own section
     for (const variant of ["off", "on 100%", "on 1%"]) {
       const line = markdown.split("\n").find((l) => l.startsWith(`| ${variant} |`));
       expect(Number(line?.split("|")[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);
+    }
+    // The fixed-rate table: the same load on each, charged in gateway CPU per answered request.
+    const fixedRate = markdown.slice(markdown.indexOf("| tracing | gateway CPU µs/req |"));
+    for (const variant of ["off", "on 100%", "on 1%"]) {
+      const line = fixedRate.split("\n").find((l) => l.startsWith(`| ${variant} |`));
+      expect(Number(line?.split("|")[2]?.trim())).toBeGreaterThan(0);
     }
     // The traced stacks exported to the sink.
     expect(markdown).toMatch(/The sink received [1-9][\d,]* exports/);

@@ -1,6 +1,6 @@
 import type { BenchRun } from "./report.ts";
 import { OVERHEAD } from "./scenarios.ts";
-import { TRACING_VARIANTS, type TracingComparison } from "./tracing.ts";
+import { TRACING_VARIANTS, type TracingComparison, type TracingVariant } from "./tracing.ts";
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -17,6 +17,36 @@ function pairedRatios(rounds: TracingComparison["rounds"], variant: (typeof TRAC
     min: ratios[0] ?? 0,
     max: ratios.at(-1) ?? 0,
   };
+}
+
+const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
+/** The fixed-rate rounds: each variant's medians, and its gateway CPU ÷ off's within each round. */
+function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
+  const rounds = fixed.rounds;
+  const perRequest = (variant: TracingVariant, process: string) =>
+    middle(rounds.map((round) => round[variant].usPerRequest[process] ?? 0));
+  const ratios = (variant: TracingVariant) => {
+    const sorted = rounds
+      .filter((round) => (round.off.usPerRequest.gateway ?? 0) > 0)
+      .map((round) => (round[variant].usPerRequest.gateway ?? 0) / (round.off.usPerRequest.gateway ?? 1))
+      .sort((a, b) => a - b);
+    return { median: middle(sorted), min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
+  };
+  const onePercent = ratios("on 1%");
+  const rows = TRACING_VARIANTS.map((variant) => {
+    const ratio = ratios(variant);
+    const target =
+      variant === "on 1%"
+        ? onePercent.median <= 1.05
+          ? " (meets: within 5% of off)"
+          : " (**below**: more than 5% over off)"
+        : "";
+    const failed = rounds.reduce((sum, round) => sum + round[variant].failed, 0);
+    const p50 = middle(rounds.map((round) => round[variant].p50Ms));
+    return `| ${variant} | ${perRequest(variant, "gateway").toFixed(1)} | ${pct(ratio.median)}${target} | ${perRequest(variant, "ingress").toFixed(1)} | ${perRequest(variant, "proxy").toFixed(1)} | ${ms(p50)} | ${failed} |`;
+  });
+  return { rows, onePercent };
 }
 
 /** The tracing comparison (bun run bench -- --only tracing) as a markdown section. */
@@ -39,6 +69,7 @@ export function tracingMarkdown(
     const cpu = (name: string) => result.cpu?.usPerRequest[name]?.toFixed(1) ?? "—";
     return `| ${variant} | ${n0(result.rps)} | ${ms(result.p50Ms)} | ${ms(result.p99Ms)} | ${pct(ratio)}${target} | ${cpu("ingress")} | ${cpu("proxy")} | ${result.errors} |`;
   });
+  const fixed = fixedRateRows(comparison.fixedRate);
   const rounds = comparison.rounds
     .map((round) => TRACING_VARIANTS.map((variant) => n0(round[variant])).join(" / "))
     .join("; ");
@@ -52,6 +83,14 @@ export function tracingMarkdown(
 |---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
-Rounds (req/s, off / on 100% / on 1%): ${rounds}. The sink received ${n0(comparison.exported.requests)} exports, ${n0(comparison.exported.bytes / 1024)} KiB.
+Rounds (req/s, off / on 100% / on 1%): ${rounds}.
+
+**The same load on every variant.** Then each stack got ${n0(comparison.fixedRate.rate)} requests/s from the load tester in rate mode (open loop) for ${run.durationS} s, in as many interleaved, rotated rounds, and what it cost is the CPU the ingress and the proxy used per answered request (from \`/proc\`; Redis and the load tester left out). Below saturation this reading does not move with the machine's speed the way req/s does, and a slower variant does not look cheaper for batching more. Each value is the median over the rounds; "vs off" is the median of the ratio within a round, for on 1% ${pct(fixed.onePercent.median)} (lowest ${pct(fixed.onePercent.min)}, highest ${pct(fixed.onePercent.max)}).
+
+| tracing | gateway CPU µs/req | vs off | ingress µs/req | proxy µs/req | p50 ms | failed |
+|---|---|---|---|---|---|---|
+${fixed.rows.join("\n")}
+
+The sink received ${n0(comparison.exported.requests)} exports, ${n0(comparison.exported.bytes / 1024)} KiB.
 `;
 }

@@ -1,3 +1,4 @@
+import { type FixedRateSample, type FixedRateTarget, fixedRateRounds } from "./fixed-rate.ts";
 import { Launcher } from "./launcher.ts";
 import { interleavedRounds, type RoundTarget } from "./rounds.ts";
 import { overheadTarget, type PostResult, serviceEnv } from "./scenarios.ts";
@@ -6,11 +7,19 @@ import { overheadTarget, type PostResult, serviceEnv } from "./scenarios.ts";
 export const TRACING_VARIANTS = ["off", "on 100%", "on 1%"] as const;
 export type TracingVariant = (typeof TRACING_VARIANTS)[number];
 
+/**
+ * The offered load of the CPU comparison (requests/s): under what even the 100% stack answers at
+ * saturation on a 2-core machine, so every variant keeps up and is charged only its own work.
+ */
+export const TRACING_FIXED_RATE = 4000;
+
 export interface TracingComparison {
   /** Each variant's median round (by req/s). */
   results: Record<TracingVariant, PostResult>;
   /** req/s of every round, in the order they ran. */
   rounds: Record<TracingVariant, number>[];
+  /** The same load at TRACING_FIXED_RATE on each variant: CPU per answered request, every round. */
+  fixedRate: { rate: number; rounds: Record<TracingVariant, FixedRateSample>[] };
   /** What reached the OTLP sink over the whole run. */
   exported: { requests: number; bytes: number };
 }
@@ -59,11 +68,20 @@ export async function runTracingComparison(
   const sink = startSink();
   try {
     const targets = {} as Record<TracingVariant, RoundTarget>;
-    for (const variant of TRACING_VARIANTS)
-      targets[variant] = await overheadTarget(launcher, (redisUrl) => ({
+    const fixedTargets = {} as Record<TracingVariant, FixedRateTarget>;
+    for (const variant of TRACING_VARIANTS) {
+      const target = await overheadTarget(launcher, (redisUrl) => ({
         ...serviceEnv(redisUrl, "bench-tracing"),
         ...tracingEnv(variant, sink.url),
       }));
+      targets[variant] = target;
+      // The gateway's own CPU: Redis is the same work whatever the tracing.
+      const { ingress, proxy } = target.processes;
+      fixedTargets[variant] = {
+        ingressUrl: target.ingressUrl,
+        processes: { ingress: ingress!, proxy: proxy! },
+      };
+    }
     const { medians, perRound } = await interleavedRounds({
       names: TRACING_VARIANTS,
       targets,
@@ -72,7 +90,21 @@ export async function runTracingComparison(
       log,
       label: "tracing",
     });
-    return { results: medians, rounds: perRound, exported: { ...sink.exported } };
+    const fixed = await fixedRateRounds({
+      names: TRACING_VARIANTS,
+      targets: fixedTargets,
+      rate: TRACING_FIXED_RATE,
+      rounds,
+      durationS,
+      log,
+      label: "tracing at a fixed rate",
+    });
+    return {
+      results: medians,
+      rounds: perRound,
+      fixedRate: { rate: TRACING_FIXED_RATE, rounds: fixed },
+      exported: { ...sink.exported },
+    };
   } finally {
     // A graceful stop: the traced services flush to the sink before it goes.
     await launcher.stopAll();
