@@ -99,6 +99,7 @@ export function createWorker(config: ProxyConfig, logger: Logger, tracing?: Prox
     logger,
     pauses: protection.pauses,
     failures: metrics.replyWriteFailures,
+    urgencyOf: (stream) => keys.urgencyOf(stream),
   });
   const runner = new TerminalRunner({
     pool,

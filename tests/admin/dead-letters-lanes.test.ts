@@ -34,9 +34,11 @@ describe("dead-letter replay with TENANT_LANES", () => {
         entryId: string;
         requestId: string;
         tenant: string;
+        urgency: number;
       }[]
     ).find((entry) => entry.requestId === id);
     expect(letter?.tenant).toBe("acme");
+    expect(letter?.urgency).toBe(3);
     const before = await addedToShardStream();
     dl.backendUp();
     const replayed = await call(dl.url, `/api/admin/dead-letters/${letter?.entryId}/replay`, {
@@ -46,5 +48,27 @@ describe("dead-letter replay with TENANT_LANES", () => {
     expect(replayed.status).toBe(200);
     expect((await dl.outcome(id, 200, acmeKey)).status).toBe("completed");
     expect(await addedToShardStream()).toBe(before);
+  });
+
+  test("a request sent with Priority: u=0 keeps that urgency in its letter, and its replay completes", async () => {
+    dl.backendDown();
+    const id = await dl.failedRequest("urgent", acmeKey, { priority: "u=0" });
+    const letter = (
+      (await call(dl.url, "/api/admin/dead-letters?count=10", { key: adminKey })).body.entries as {
+        entryId: string;
+        requestId: string;
+        tenant: string;
+        urgency: number;
+      }[]
+    ).find((entry) => entry.requestId === id);
+    // The proxy read it from acme's lane of urgency 0 and said so in the letter.
+    expect({ tenant: letter?.tenant, urgency: letter?.urgency }).toEqual({ tenant: "acme", urgency: 0 });
+    dl.backendUp();
+    const replayed = await call(dl.url, `/api/admin/dead-letters/${letter?.entryId}/replay`, {
+      key: adminKey,
+      method: "POST",
+    });
+    expect(replayed.status).toBe(200);
+    expect((await dl.outcome(id, 200, acmeKey)).status).toBe("completed");
   });
 });

@@ -69,8 +69,12 @@ export class DeadLetterStack {
   }
 
   /** A stored request (Idempotency-Key) that fails for good while the backend is down: its id. */
-  async failedRequest(marker: string, key?: string): Promise<string> {
-    const headers: Record<string, string> = { "idempotency-key": `k-${marker}` };
+  async failedRequest(
+    marker: string,
+    key?: string,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<string> {
+    const headers: Record<string, string> = { "idempotency-key": `k-${marker}`, ...extraHeaders };
     if (key) headers.authorization = `Bearer ${key}`;
     const response = await fetch(`${this.url}/proxy/echo?marker=${marker}`, { headers });
     const body = (await response.json()) as { id?: string; status?: string };

@@ -147,6 +147,8 @@ export const recordsSuite: Suite = (target) =>
           error: "upstream said no, three times",
           failedAt: 1_764_150_000_000,
           payload: '{"n":"d1"}',
+          tenant: "acme",
+          urgency: 0,
         },
         { entry: delivered[1]!.entry.id, error: "not a request: no m field", failedAt: 1_764_150_000_001 },
       ];
@@ -214,6 +216,11 @@ export const recordVersionsSuite: Suite = (target) =>
       await client.xadd(keys.dead, ["entry", "1-0", "error", "e", "failedAt", "5", "lane", "t"]);
       const [[, letter] = []] = await client.xread({ stream: keys.dead, after: "0", count: 1 });
       expect(decodeDeadLetter(letter!)).toEqual({ entry: "1-0", error: "e", failedAt: 5 });
+      // An urgency outside RFC 9218's 0…7 is not one: the replay then uses the normal urgency.
+      for (const junk of ["8", "-1", "1.5", "u=0", ""])
+        expect(
+          decodeDeadLetter(["entry", "1-1", "error", "e", "failedAt", "6", "urgency", junk]).urgency,
+        ).toBe(undefined);
     });
 
     test("malformed requests and replies are refused with MalformedMessageError", async () => {

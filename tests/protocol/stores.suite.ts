@@ -175,7 +175,11 @@ export const storesSuite: Suite = (target) =>
     });
 
     /** Writes the dead letter of `failed` (a tenant's request after its last attempt); its entry id. */
-    const deadLettered = async (keys: StreamKeys, failed: RequestMessage): Promise<string> => {
+    const deadLettered = async (
+      keys: StreamKeys,
+      failed: RequestMessage,
+      urgency?: number,
+    ): Promise<string> => {
       const letter: DeadLetter = {
         requestId: failed.id,
         entry: "1-0",
@@ -185,6 +189,7 @@ export const storesSuite: Suite = (target) =>
         payload: failed.payload,
         request: failed,
         ...(failed.tenant !== undefined ? { tenant: failed.tenant } : {}),
+        ...(urgency !== undefined ? { urgency } : {}),
       };
       return (await target().client.xadd(keys.dead, encodeDeadLetter(letter))) as string;
     };
@@ -232,6 +237,35 @@ export const storesSuite: Suite = (target) =>
       expect(JSON.parse(stored ?? "{}")).toMatchObject({ id: failed.id, status: "pending" });
       expect(await target().admin.xlen(keys.dead)).toBe(0);
       expect(await letters.replay(id)).toEqual({ status: "missing" });
+    });
+
+    test("dead letters with TENANT_LANES: a replay keeps the urgency the request was read at, default tenant too", async () => {
+      const keys = target().keys(target().shards);
+      const letters = new DeadLetters({ client: target().client, keys, lanes: true });
+      const urgent = request("poison-urgent", { tenant: "acme", attempt: 3 });
+      const defaultUrgent = request("poison-default-urgent", { attempt: 3 });
+      const normal = request("poison-default-normal", { attempt: 3 });
+      for (const [failed, urgency] of [
+        [urgent, 0],
+        [defaultUrgent, 1],
+        [normal, undefined],
+      ] as const)
+        expect((await letters.replay(await deadLettered(keys, failed, urgency))).status).toBe("replayed");
+      // The normal default one is on a shard stream, as without lanes.
+      const onShardStreams = (
+        await Promise.all(keys.requestStreams.map((stream) => streamEntries(target(), stream)))
+      ).flat();
+      expect(onShardStreams.map(([, fields]) => decodeRequest(fields).id)).toEqual([normal.id]);
+      // The others shard by shard, each on the lane its urgency names.
+      const lanes = new LaneQueue({ client: target().client, keys });
+      const found = new Map<string, { shard: number; stream: string }>();
+      for (let shard = 0; shard < keys.shards; shard++)
+        for (const [stream, , fields] of (await lanes.dispatch(shard, "pod-a", 8)).entries)
+          found.set(decodeRequest(fields).id, { shard, stream });
+      const at = (id: string) => found.get(id) ?? { shard: -1, stream: "not found" };
+      expect(at(urgent.id).stream).toBe(keys.lane(at(urgent.id).shard, "acme", 0));
+      expect(at(defaultUrgent.id).stream).toBe(keys.lane(at(defaultUrgent.id).shard, undefined, 1));
+      expect(await target().admin.xlen(keys.dead)).toBe(0);
     });
 
     test("node-wide facts: INFO from every master, and Redis's clock", async () => {

@@ -34,6 +34,7 @@ function setup() {
     metrics: { countProcessed: (outcome) => processed.push(outcome) },
     logger,
     failures: refused,
+    urgencyOf: (stream) => queue.keys.urgencyOf(stream),
   });
   const stream = queue.keys.requests;
 
@@ -146,9 +147,21 @@ describe("FailurePolicy: dead letters", () => {
       payload: message.payload,
     });
     expect(letter?.failedAt).toBeGreaterThanOrEqual(before);
+    // Read from the shard stream: the normal urgency, which the letter does not spell out.
+    expect(letter?.urgency).toBeUndefined();
     expect(queue.heldBy(pod)).toEqual([]);
     expect(await readNext()).toEqual([]);
     expect(processed).toEqual(["dead"]);
+  });
+
+  test("a request read from a lane of urgency 0 keeps that urgency in its letter, for the replay", async () => {
+    const { policy, queue, completions, writer, deliver } = setup();
+    const { entry, message } = await deliver(maxDeliveries);
+    // As if it had been read from acme's most urgent lane rather than the shard stream.
+    const lane = { stream: queue.keys.lane(0, "acme", 0), id: entry.id };
+    policy.deadLetter(lane, { ...message, tenant: "acme" }, "backend said 500");
+    await writer.drain(10_000);
+    expect(completions.deadLetters.map((letter) => [letter.tenant, letter.urgency])).toEqual([["acme", 0]]);
   });
 
   test("an UnrecoverableError is dead-lettered at the first attempt, without a retry", async () => {

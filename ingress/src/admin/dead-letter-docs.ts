@@ -24,6 +24,12 @@ const deadLetter = {
     attempts: { type: ["integer", "null"] },
     failedAt: { type: "integer", description: "epoch ms" },
     tenant: { type: ["string", "null"] },
+    urgency: {
+      type: "integer",
+      minimum: 0,
+      maximum: 7,
+      description: "the urgency a replay gets with TENANT_LANES=on: the lane it was read from, else 3",
+    },
     kind: { type: ["string", "null"], enum: ["json", "http", null] },
     size: { type: "integer", description: "payload bytes" },
     replayable: { type: "boolean" },

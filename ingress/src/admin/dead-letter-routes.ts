@@ -4,6 +4,7 @@ import {
   type DeadLetters,
   deadLetterBulkMax,
   deadLetterPageMax,
+  defaultUrgency,
   isStreamEntryId,
   type Logger,
 } from "@rsd/shared";
@@ -29,6 +30,7 @@ export function presentDeadLetter(entry: DeadLetterEntry, withPayload: boolean) 
     attempts: entry.attempts ?? null,
     failedAt: entry.failedAt,
     tenant: entry.tenant ?? null,
+    urgency: entry.urgency ?? defaultUrgency,
     kind: entry.request?.kind ?? null,
     size: Buffer.byteLength(entry.payload ?? ""),
     replayable: entry.request !== undefined,

@@ -1,4 +1,5 @@
 import {
+  defaultUrgency,
   type EntryRef,
   type Logger,
   noTerminal,
@@ -29,6 +30,11 @@ export interface FailurePolicyOptions {
    * operator must see.
    */
   failures: { inc(): void };
+  /**
+   * The urgency of the lane an entry was read from (StreamKeys.urgencyOf), kept in its dead letter
+   * so a replay goes back at that priority.
+   */
+  urgencyOf: (stream: string) => number;
 }
 
 /**
@@ -51,9 +57,11 @@ export class FailurePolicy {
   private readonly logger: Logger;
   private readonly pauses: FailurePolicyOptions["pauses"];
   private readonly failures: FailurePolicyOptions["failures"];
+  private readonly urgencyOf: FailurePolicyOptions["urgencyOf"];
 
   constructor(options: FailurePolicyOptions) {
     this.failures = options.failures;
+    this.urgencyOf = options.urgencyOf;
     this.pauses = options.pauses;
     this.queue = options.queue;
     this.pod = options.pod;
@@ -116,6 +124,7 @@ export class FailurePolicy {
 
   deadLetter(entry: EntryRef, message: RequestMessage, reason: string): void {
     this.metrics.countProcessed("dead");
+    const urgency = this.urgencyOf(entry.stream);
     this.logger.warn("request dead-lettered", {
       traceId: traceIdOf(message.traceparent),
       requestId: message.id,
@@ -143,6 +152,7 @@ export class FailurePolicy {
         // The whole request, so an operator can replay it as it was (a fresh attempt and deadline).
         request: message,
         ...(message.tenant !== undefined ? { tenant: message.tenant } : {}),
+        ...(urgency !== defaultUrgency ? { urgency } : {}),
       },
     );
   }

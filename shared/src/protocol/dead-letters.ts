@@ -69,8 +69,9 @@ function toEntry([id, fields]: StreamEntry): DeadLetterEntry {
  */
 export class DeadLetters extends ProtocolOperations {
   /**
-   * TENANT_LANES=on: a tenant's request is replayed onto its lane (at the normal urgency), where
-   * dispatch gives it the tenant's share, as when it first came in; off, onto a shard stream.
+   * TENANT_LANES=on: a request is replayed onto its tenant's lane of the urgency it was read at
+   * (the letter's `urgency`, else the normal one), where dispatch gives it the tenant's share and
+   * its priority, as when it first came in; off, onto a shard stream.
    */
   private readonly lanes: LaneQueue | undefined;
 
@@ -129,9 +130,12 @@ export class DeadLetters extends ProtocolOperations {
     // A name that is not a tenant's cannot name keys; the letter is left for an operator to read.
     if (request.tenant !== undefined && !isTenantName(request.tenant)) return { status: "not-replayable" };
     const shard = Math.floor(Math.random() * this.keys.shards);
-    const tenant = this.lanes ? scopedTenant(request.tenant) : undefined;
-    const stream = tenant
-      ? this.keys.lane(shard, tenant, defaultUrgency)
+    const tenant = scopedTenant(request.tenant);
+    const urgency = letter.urgency ?? defaultUrgency;
+    // A lane of its own unless it is (default, normal urgency), the shard stream itself.
+    const onLane = this.lanes !== undefined && (tenant !== undefined || urgency !== defaultUrgency);
+    const stream = onLane
+      ? this.keys.lane(shard, tenant, urgency)
       : (this.keys.requestStreams[shard] as string);
     const resultKey = this.keys.result(request.id, request.tenant);
     const pending = encodePending({
@@ -144,13 +148,13 @@ export class DeadLetters extends ProtocolOperations {
     let streamEntry: unknown;
     if (this.client.cluster) {
       streamEntry =
-        tenant && this.lanes
-          ? await this.lanes.enqueue(shard, request, defaultUrgency)
+        onLane && this.lanes
+          ? await this.lanes.enqueue(shard, request, urgency)
           : await this.client.xadd(stream, fields);
       if (request.resultTtlS > 0) await this.client.set(resultKey, pending, { ttlS: request.resultTtlS });
       await this.client.xdel(this.keys.dead, [id]);
     } else {
-      const laneKeys = tenant ? [this.keys.activeLanes(shard), this.keys.bell(shard)] : [];
+      const laneKeys = onLane ? [this.keys.activeLanes(shard), this.keys.bell(shard)] : [];
       streamEntry = await this.client.runScript(
         scripts.replayDeadLetter,
         [this.keys.dead, stream, resultKey, ...laneKeys],
@@ -158,8 +162,8 @@ export class DeadLetters extends ProtocolOperations {
           id,
           String(request.resultTtlS),
           pending,
-          tenant ? this.keys.group : "",
-          tenant ? laneId(tenant, defaultUrgency) : "",
+          onLane ? this.keys.group : "",
+          onLane ? laneId(tenant, urgency) : "",
           ...fields,
         ],
       );

@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import { defaultUrgency, scopedTenant } from "./tenant.ts";
+import { defaultUrgency, isUrgency, scopedTenant } from "./tenant.ts";
 
 const slotCount = 16_384;
 
@@ -72,6 +72,16 @@ export class StreamKeys {
     const scoped = scopedTenant(tenant);
     if (scoped === undefined && urgency === defaultUrgency) return this.requestStreams[shard] as string;
     return `${this.lanePrefix(shard)}${laneId(scoped, urgency)}`;
+  }
+
+  /**
+   * The urgency of the lane `stream` (the number its key ends with); a shard's request stream,
+   * and anything that is no lane key, has the normal urgency.
+   */
+  urgencyOf(stream: string): number {
+    if (!stream.startsWith(`${this.prefix}:lane:{`)) return defaultUrgency;
+    const urgency = Number(stream.slice(stream.lastIndexOf(":") + 1));
+    return isUrgency(urgency) ? urgency : defaultUrgency;
   }
 
   /** What every non-default lane key of `shard` starts with. */

@@ -8,9 +8,15 @@ export const defaultTenant = "default";
 
 /**
  * RFC 9218's default urgency: what a request without a usable `Priority` header gets, and a
- * replayed one (its first urgency is not kept). (`default`, this) is the shard stream itself.
+ * replayed one whose dead letter names none (written by an older proxy). (`default`, this) is the
+ * shard stream itself.
  */
 export const defaultUrgency = 3;
+
+/** RFC 9218 urgencies: 0 (first) … 7 (last). */
+export function isUrgency(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 7;
+}
 
 /** What the metrics fold every tenant beyond TENANT_METRICS_MAX into: reserved, never a tenant. */
 export const otherTenants = "other";

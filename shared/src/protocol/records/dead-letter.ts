@@ -1,3 +1,4 @@
+import { isUrgency } from "../tenant.ts";
 import { fieldMap, META } from "./fields.ts";
 import { decodeRequest, encodeRequest, type RequestMessage } from "./request.ts";
 
@@ -28,6 +29,11 @@ export interface DeadLetter {
   request?: RequestMessage;
   /** The tenant the request belonged to, when the writer knows tenants (field `tenant`). */
   tenant?: string;
+  /**
+   * The urgency of the lane the request was read from (field `urgency`), written only when it is
+   * not the normal one: a replay goes back onto a lane of that urgency.
+   */
+  urgency?: number;
 }
 
 export function encodeDeadLetter(letter: DeadLetter): string[] {
@@ -40,6 +46,7 @@ export function encodeDeadLetter(letter: DeadLetter): string[] {
   // Appended after the version-1 fields: older readers ignore it (docs/contract.md, Rolling upgrades).
   if (letter.request !== undefined) fields.push("request", encodeRequest(letter.request)[1] as string);
   if (letter.tenant !== undefined) fields.push("tenant", letter.tenant);
+  if (letter.urgency !== undefined) fields.push("urgency", String(letter.urgency));
   return fields;
 }
 
@@ -66,5 +73,8 @@ export function decodeDeadLetter(fields: readonly string[]): DeadLetter {
   }
   const tenant = map.get("tenant");
   if (tenant !== undefined) letter.tenant = tenant;
+  const urgency = map.get("urgency");
+  if (urgency !== undefined && /^\d$/.test(urgency) && isUrgency(Number(urgency)))
+    letter.urgency = Number(urgency);
   return letter;
 }
