@@ -27,9 +27,9 @@ describe("dead-letter replay with TENANT_LANES", () => {
     return Number(info[info.indexOf("entries-added") + 1]);
   };
 
-  test("acme's letter is replayed onto acme's lane and completes; the shared stream gets nothing", async () => {
-    const id = await dl.failedRequest("lane", acmeKey);
-    const letter = (
+  /** The letter of request `id`, as the admin API lists it. */
+  const letterOf = async (id: string) =>
+    (
       (await call(dl.url, "/api/admin/dead-letters?count=10", { key: adminKey })).body.entries as {
         entryId: string;
         requestId: string;
@@ -37,38 +37,33 @@ describe("dead-letter replay with TENANT_LANES", () => {
         urgency: number;
       }[]
     ).find((entry) => entry.requestId === id);
-    expect(letter?.tenant).toBe("acme");
-    expect(letter?.urgency).toBe(3);
-    const before = await addedToShardStream();
+
+  /** Brings the backend back, replays the letter, and waits for the request to complete. */
+  const replayToCompletion = async (id: string, entryId: string | undefined) => {
     dl.backendUp();
-    const replayed = await call(dl.url, `/api/admin/dead-letters/${letter?.entryId}/replay`, {
+    const replayed = await call(dl.url, `/api/admin/dead-letters/${entryId}/replay`, {
       key: adminKey,
       method: "POST",
     });
     expect(replayed.status).toBe(200);
     expect((await dl.outcome(id, 200, acmeKey)).status).toBe("completed");
+  };
+
+  test("acme's letter is replayed onto acme's lane and completes; the shared stream gets nothing", async () => {
+    const id = await dl.failedRequest("lane", acmeKey);
+    const letter = await letterOf(id);
+    expect({ tenant: letter?.tenant, urgency: letter?.urgency }).toEqual({ tenant: "acme", urgency: 3 });
+    const before = await addedToShardStream();
+    await replayToCompletion(id, letter?.entryId);
     expect(await addedToShardStream()).toBe(before);
   });
 
   test("a request sent with Priority: u=0 keeps that urgency in its letter, and its replay completes", async () => {
     dl.backendDown();
     const id = await dl.failedRequest("urgent", acmeKey, { priority: "u=0" });
-    const letter = (
-      (await call(dl.url, "/api/admin/dead-letters?count=10", { key: adminKey })).body.entries as {
-        entryId: string;
-        requestId: string;
-        tenant: string;
-        urgency: number;
-      }[]
-    ).find((entry) => entry.requestId === id);
+    const letter = await letterOf(id);
     // The proxy read it from acme's lane of urgency 0 and said so in the letter.
     expect({ tenant: letter?.tenant, urgency: letter?.urgency }).toEqual({ tenant: "acme", urgency: 0 });
-    dl.backendUp();
-    const replayed = await call(dl.url, `/api/admin/dead-letters/${letter?.entryId}/replay`, {
-      key: adminKey,
-      method: "POST",
-    });
-    expect(replayed.status).toBe(200);
-    expect((await dl.outcome(id, 200, acmeKey)).status).toBe("completed");
+    await replayToCompletion(id, letter?.entryId);
   });
 });
