@@ -59,7 +59,9 @@ test("a recorded span reaches the collector as recorded: ids, parent, times, att
   child.end(startTime + 25);
   root.set("http.response.status_code", 202);
   root.end();
+  // What comes after the end is not recorded, before the batch makes the span as after.
   root.set("after.end", true);
+  root.fail(new Error("too late"));
 
   // No shutdown: the batch's own timer makes them, and the SDK's processor sends them.
   const traceId = traceIdOf(root.traceparent);
@@ -78,6 +80,7 @@ test("a recorded span reaches the collector as recorded: ids, parent, times, att
   expect(server.attributes["http.response.status_code"]).toBe(202);
   expect("rsd.skipped" in server.attributes).toBe(false);
   expect("after.end" in server.attributes).toBe(false);
+  expect("error.type" in server.attributes).toBe(false);
   expect(server.status).toBe(0);
   expect(server.endMs).toBeGreaterThanOrEqual(server.startMs);
 

@@ -1,3 +1,4 @@
+import type { FixedRateSample } from "./fixed-rate.ts";
 import type { BenchRun } from "./report.ts";
 import { OVERHEAD } from "./scenarios.ts";
 import { TRACING_VARIANTS, type TracingComparison, type TracingVariant } from "./tracing.ts";
@@ -6,33 +7,29 @@ const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-/** `variant` ÷ off within each round: the median, the lowest and the highest. */
-function pairedRatios(rounds: TracingComparison["rounds"], variant: (typeof TRACING_VARIANTS)[number]) {
-  const ratios = rounds
-    .filter((round) => round.off > 0)
-    .map((round) => round[variant] / round.off)
-    .sort((a, b) => a - b);
-  return {
-    median: ratios[Math.floor(ratios.length / 2)] ?? 0,
-    min: ratios[0] ?? 0,
-    max: ratios.at(-1) ?? 0,
-  };
+/** The median, the lowest and the highest of `values` (0 each when there are none). */
+function spread(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
 }
 
-const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+/** `variant` ÷ off in req/s within each round. */
+function pairedRatios(rounds: TracingComparison["rounds"], variant: TracingVariant) {
+  return spread(rounds.filter((round) => round.off > 0).map((round) => round[variant] / round.off));
+}
 
 /** The fixed-rate rounds: each variant's medians, and its gateway CPU ÷ off's within each round. */
 function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
   const rounds = fixed.rounds;
   const perRequest = (variant: TracingVariant, process: string) =>
-    middle(rounds.map((round) => round[variant].usPerRequest[process] ?? 0));
-  const ratios = (variant: TracingVariant) => {
-    const sorted = rounds
-      .filter((round) => (round.off.usPerRequest.gateway ?? 0) > 0)
-      .map((round) => (round[variant].usPerRequest.gateway ?? 0) / (round.off.usPerRequest.gateway ?? 1))
-      .sort((a, b) => a - b);
-    return { median: middle(sorted), min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
-  };
+    spread(rounds.map((round) => round[variant].usPerRequest[process] ?? 0)).median;
+  const gateway = (sample: FixedRateSample) => sample.usPerRequest.gateway ?? 0;
+  const ratios = (variant: TracingVariant) =>
+    spread(
+      rounds
+        .filter((round) => gateway(round.off) > 0)
+        .map((round) => gateway(round[variant]) / gateway(round.off)),
+    );
   const onePercent = ratios("on 1%");
   const rows = TRACING_VARIANTS.map((variant) => {
     const ratio = ratios(variant);
@@ -43,7 +40,7 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
           : " (**below**: more than 5% over off)"
         : "";
     const failed = rounds.reduce((sum, round) => sum + round[variant].failed, 0);
-    const p50 = middle(rounds.map((round) => round[variant].p50Ms));
+    const p50 = spread(rounds.map((round) => round[variant].p50Ms)).median;
     return `| ${variant} | ${perRequest(variant, "gateway").toFixed(1)} | ${pct(ratio.median)}${target} | ${perRequest(variant, "ingress").toFixed(1)} | ${perRequest(variant, "proxy").toFixed(1)} | ${ms(p50)} | ${failed} |`;
   });
   return { rows, onePercent };

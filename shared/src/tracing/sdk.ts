@@ -180,6 +180,7 @@ export async function createTracing(
         }
       },
     },
+    spanLimits: limits.spanLimits,
     maxPending: limits.maxQueueSize,
     flushAt: 64,
     flushAfterMs: 200,
@@ -207,18 +208,17 @@ export async function createTracing(
         SamplingDecision.NOT_RECORD
       )
         return new DroppedSpan(`00-${traceId}-${spanId}-00`);
-      return new RecordedSpan(
-        batch,
-        start.name,
+      return new RecordedSpan(batch, {
+        name: start.name,
         kind,
         context,
         traceId,
         spanId,
-        parent === null,
-        start.startTime ?? preciseNow(),
-        start.links ?? [],
-        start.attributes,
-      );
+        root: parent === null,
+        startTime: start.startTime ?? preciseNow(),
+        links: start.links ?? [],
+        attributes: start.attributes,
+      });
     },
     async shutdown(timeoutMs: number): Promise<void> {
       batch.flush();

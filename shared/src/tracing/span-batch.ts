@@ -25,11 +25,6 @@ import type { AttributeValue, SpanHandle } from "./types.ts";
  * them: nothing below builds an exported span by hand.
  */
 
-/** The SDK's limit on an attribute value's length, applied as the value is recorded. */
-export const ATTRIBUTE_VALUE_MAX = 512;
-/** How many attributes a span records; later ones are dropped (the SDK's limit too). */
-export const ATTRIBUTE_COUNT_MAX = 32;
-
 /** Epoch milliseconds with the sub-millisecond part: the clock the SDK uses for its own spans. */
 export function preciseNow(): number {
   return performance.timeOrigin + performance.now();
@@ -44,7 +39,12 @@ export interface SpanMaker {
 
 export interface SpanBatchOptions {
   maker: SpanMaker;
-  /** Ended spans waiting to be made; more are dropped, never queued (counted in `dropped`). */
+  /**
+   * The SDK's own limits (sdk.ts), applied as a span is recorded so that a waiting span holds no
+   * more than the SDK would keep: attributes beyond the count are dropped, longer values cut.
+   */
+  spanLimits: { attributeCountLimit: number; attributeValueLengthLimit: number };
+  /** Ended spans waiting to be made; more are dropped, never queued. */
   maxPending: number;
   /** Pending spans that make a batch: the flush is then scheduled at once. */
   flushAt: number;
@@ -52,6 +52,23 @@ export interface SpanBatchOptions {
   flushAfterMs: number;
   /** Called (rate-limited by the caller) when spans are dropped because `maxPending` was reached. */
   onDrop: (problem: string) => void;
+}
+
+/** What a sampled span is recorded with when it starts (sdk.ts has decided it is sampled). */
+export interface RecordedSpanStart {
+  name: string;
+  kind: SpanKind;
+  /** The parent's context (ROOT_CONTEXT for a new trace). */
+  context: Context;
+  traceId: string;
+  spanId: string;
+  /** True for a span that starts a trace: the SDK is then handed its trace id too. */
+  root: boolean;
+  /** Epoch ms, with the sub-millisecond part. */
+  startTime: number;
+  /** Spans this one follows from, as traceparents. */
+  links: readonly string[];
+  attributes?: Record<string, AttributeValue | undefined> | undefined;
 }
 
 /** A sampled span being recorded. Nothing of the SDK runs until the batch makes it. */
@@ -66,39 +83,32 @@ export class RecordedSpan implements SpanHandle {
 
   constructor(
     private readonly batch: SpanBatch,
-    readonly name: string,
-    readonly kind: SpanKind,
-    /** The parent's context (ROOT_CONTEXT for a new trace). */
-    readonly context: Context,
-    readonly traceId: string,
-    readonly spanId: string,
-    /** True for a span that starts a trace: the SDK is then handed its trace id too. */
-    readonly root: boolean,
-    readonly startTime: number,
-    readonly links: readonly string[],
-    attributes: Record<string, AttributeValue | undefined> | undefined,
+    readonly start: RecordedSpanStart,
   ) {
-    this.traceparent = `00-${traceId}-${spanId}-01`;
+    this.traceparent = `00-${start.traceId}-${start.spanId}-01`;
+    const { attributes } = start;
     if (attributes) for (const key in attributes) this.set(key, attributes[key]);
   }
 
   set(key: string, value: AttributeValue | undefined): void {
     if (value === undefined || this.endTime !== 0) return;
+    const { attributeCountLimit, attributeValueLengthLimit } = this.batch.spanLimits;
     if (!(key in this.attributes)) {
-      if (this.attributeCount >= ATTRIBUTE_COUNT_MAX) return;
+      if (this.attributeCount >= attributeCountLimit) return;
       this.attributeCount++;
     }
     this.attributes[key] =
-      typeof value === "string" && value.length > ATTRIBUTE_VALUE_MAX
-        ? value.slice(0, ATTRIBUTE_VALUE_MAX)
+      typeof value === "string" && value.length > attributeValueLengthLimit
+        ? value.slice(0, attributeValueLengthLimit)
         : value;
   }
 
   fail(cause: unknown): void {
+    if (this.endTime !== 0) return;
     const thrown = typeof cause !== "string";
     this.set(ATTR_ERROR_TYPE, thrown ? (cause instanceof Error ? cause.name : "Error") : cause);
     const message = thrown && cause instanceof Error ? cause.message : "";
-    this.failure = message.slice(0, ATTRIBUTE_VALUE_MAX);
+    this.failure = message.slice(0, this.batch.spanLimits.attributeValueLengthLimit);
   }
 
   end(endTime?: number): void {
@@ -113,19 +123,16 @@ export class SpanBatch {
   private pending: RecordedSpan[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private immediate: ReturnType<typeof setImmediate> | undefined;
-  /** Spans dropped because `maxPending` were already waiting. */
-  dropped = 0;
 
   constructor(private readonly options: SpanBatchOptions) {}
 
-  get size(): number {
-    return this.pending.length;
+  get spanLimits(): SpanBatchOptions["spanLimits"] {
+    return this.options.spanLimits;
   }
 
   add(span: RecordedSpan): void {
     const { maxPending, flushAt, flushAfterMs } = this.options;
     if (this.pending.length >= maxPending) {
-      this.dropped++;
       this.options.onDrop(`${maxPending} spans already waiting to be made; span dropped`);
       return;
     }
@@ -150,19 +157,18 @@ export class SpanBatch {
   }
 
   private make(recorded: RecordedSpan): void {
+    const { start } = recorded;
     const links: Link[] = [];
-    for (const link of recorded.links) {
+    for (const link of start.links) {
       const context = parseTraceParent(link);
       if (context) links.push({ context });
     }
-    const ids = recorded.root
-      ? { traceId: recorded.traceId, spanId: recorded.spanId }
-      : { spanId: recorded.spanId };
+    const ids = start.root ? { traceId: start.traceId, spanId: start.spanId } : { spanId: start.spanId };
     const span = this.options.maker.withIds(ids, () =>
       this.options.maker.tracer.startSpan(
-        recorded.name,
-        { kind: recorded.kind, attributes: recorded.attributes, links, startTime: recorded.startTime },
-        recorded.context,
+        start.name,
+        { kind: start.kind, attributes: recorded.attributes, links, startTime: start.startTime },
+        start.context,
       ),
     );
     if (recorded.failure !== undefined)
