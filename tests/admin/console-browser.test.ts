@@ -11,7 +11,8 @@ describe("the console in a real browser", () => {
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   let failedId: string;
   beforeAll(async () => {
-    dl = await DeadLetterStack.start(keyedEnv, 2);
+    // A named key: its requests belong to tenant "browser", which the dead letter's lane shows.
+    dl = await DeadLetterStack.start({ ...keyedEnv, API_KEYS: `browser:${clientKey}` }, 2);
     failedId = await dl.failedRequest("browser", clientKey);
     dl.backendUp();
     chromium = await launchChromium();
@@ -90,6 +91,12 @@ describe("the console in a real browser", () => {
 
     expect((await call(dl.url, `/api/requests/${failedId}`, { key: clientKey })).status).toBe(502);
     const row = page.locator("#dead-letters tr", { hasText: failedId });
+    // The lane a replay goes back onto, as the admin API describes the letter.
+    const letters = (await call(dl.url, "/api/admin/dead-letters?count=20", { key: adminKey })).body
+      .entries as { requestId: string; tenant: string | null; urgency: number }[];
+    const letter = letters.find((entry) => entry.requestId === failedId);
+    expect({ tenant: letter?.tenant, urgency: letter?.urgency }).toEqual({ tenant: "browser", urgency: 3 });
+    expect(await row.locator("td.lane").textContent()).toBe("browser · u=3");
     await row.getByRole("button", { name: "Replay" }).click();
     await page.locator("#dead-status", { hasText: "replayed" }).waitFor({ timeout: 15_000 });
     expect((await dl.outcome(failedId, 200, clientKey)).status).toBe("completed");

@@ -50,11 +50,12 @@ describe("bun run dlq", () => {
       "*",
       ...encodeDeadLetter({ ...letter, payload: request.payload, request }),
     )) as string;
-    // A letter from an older proxy: no request metadata, so it can only be deleted.
+    // No request metadata (as an older proxy wrote), so it can only be deleted; it names the lane
+    // it was read from (tenant acme, urgency 0), which the listing must show.
     foreign = (await client.xadd(
       `${prefix}:dead`,
       "*",
-      ...encodeDeadLetter({ ...letter, requestId: "old" }),
+      ...encodeDeadLetter({ ...letter, requestId: "old", tenant: "acme", urgency: 0 }),
     )) as string;
   }, 30_000);
   afterAll(async () => {
@@ -66,13 +67,20 @@ describe("bun run dlq", () => {
     expect(list.code).toBe(0);
     const page = JSON.parse(list.stdout) as {
       total: number;
-      entries: { entryId: string; replayable: boolean }[];
+      entries: { entryId: string; replayable: boolean; tenant: string | null; urgency: number }[];
     };
     expect(page.total).toBe(2);
-    expect(page.entries.map((entry) => [entry.entryId, entry.replayable])).toEqual([
-      [foreign, false],
-      [replayable, true],
+    expect(
+      page.entries.map((entry) => [entry.entryId, entry.replayable, entry.tenant, entry.urgency]),
+    ).toEqual([
+      [foreign, false, "acme", 0],
+      [replayable, true, null, 3],
     ]);
+    const table = (await dlq("list")).stdout.split("\n");
+    expect(table[1]).toBe("entry\trequest\tfailed\tattempts\ttenant\turgency\treplay\terror");
+    const columns = (entryId: string) => table.find((line) => line.startsWith(entryId))?.split("\t");
+    expect(columns(foreign)?.slice(3)).toEqual(["3", "acme", "u=0", "-", "backend said no"]);
+    expect(columns(replayable)?.slice(4, 7)).toEqual(["-", "u=3", "replayable"]);
 
     const replay = await dlq("replay", replayable, foreign);
     expect(replay.code).toBe(0);

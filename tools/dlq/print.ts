@@ -1,6 +1,9 @@
-import type { DeadLetterEntry } from "@rsd/shared";
+import { type DeadLetterEntry, defaultUrgency } from "@rsd/shared";
 
-/** A page of letters as a table (or JSON), without payloads. */
+/**
+ * A page of letters as a table (or JSON), without payloads. The tenant and urgency say which lane
+ * a replay goes back onto with TENANT_LANES=on (DeadLetters.replay), as the admin API shows them.
+ */
 export function printLetters(
   page: { entries: DeadLetterEntry[]; next: string | null; total: number },
   json: boolean,
@@ -10,6 +13,8 @@ export function printLetters(
     requestId: letter.requestId ?? null,
     failedAt: new Date(letter.failedAt).toISOString(),
     attempts: letter.attempts ?? null,
+    tenant: letter.tenant ?? null,
+    urgency: letter.urgency ?? defaultUrgency,
     replayable: letter.request !== undefined,
     error: letter.error,
   }));
@@ -18,6 +23,7 @@ export function printLetters(
     return;
   }
   console.log(`${page.total} dead letter(s)`);
+  if (rows.length > 0) console.log("entry\trequest\tfailed\tattempts\ttenant\turgency\treplay\terror");
   for (const row of rows)
     console.log(
       [
@@ -25,6 +31,8 @@ export function printLetters(
         row.requestId ?? "-",
         row.failedAt,
         row.attempts ?? "-",
+        row.tenant ?? "-",
+        `u=${row.urgency}`,
         row.replayable ? "replayable" : "-",
         row.error,
       ].join("\t"),

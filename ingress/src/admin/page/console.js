@@ -163,6 +163,11 @@ async function loadDeadLetters(after) {
   }
 }
 
+/** Where a replay goes with TENANT_LANES=on: the tenant (when the letter names one) and urgency. */
+function laneOf(letter) {
+  return [letter.tenant, `u=${letter.urgency}`].filter(Boolean).join(" · ");
+}
+
 function deadLetterRow(letter) {
   const row = document.createElement("tr");
   row.dataset.entryId = letter.entryId;
@@ -170,6 +175,7 @@ function deadLetterRow(letter) {
   cell(row, letter.requestId ?? "–");
   cell(row, letter.error, "error").title = letter.error;
   cell(row, letter.attempts ?? "–");
+  cell(row, laneOf(letter), "lane");
   cell(row, `${letter.size} B`);
   const actions = row.insertCell();
   const button = (label, action, className) => {
