@@ -54,18 +54,30 @@ describe("the tracing section judges the 1% target on the ratio within each roun
     failed: 0,
     p50Ms: 1.5,
   });
+  // on 0% reads off's value plus 1% in every round.
   const comparison = (
     rounds: [number, number][],
     cpu: [number, number][] = [[100, 101]],
   ): TracingComparison => ({
-    results: { off: result(rounds[0]![0]), "on 100%": result(10_000), "on 1%": result(rounds[0]![1]) },
-    rounds: rounds.map(([off, onePercent]) => ({ off, "on 100%": 10_000, "on 1%": onePercent })),
+    results: {
+      off: result(rounds[0]![0]),
+      "on 100%": result(10_000),
+      "on 1%": result(rounds[0]![1]),
+      "on 0%": result(rounds[0]![0] * 1.01),
+    },
+    rounds: rounds.map(([off, onePercent]) => ({
+      off,
+      "on 100%": 10_000,
+      "on 1%": onePercent,
+      "on 0%": off * 1.01,
+    })),
     fixedRate: {
       rate: 4000,
       rounds: cpu.map(([off, onePercent]) => ({
         off: sample(off),
         "on 100%": sample(off * 2),
         "on 1%": sample(onePercent),
+        "on 0%": sample(off * 1.01),
       })),
     },
     exported: { requests: 3, bytes: 4096 },
@@ -82,6 +94,11 @@ describe("the tracing section judges the 1% target on the ratio within each roun
     );
     expect(markdown).toContain("meets: the median round is within 5% of off");
     expect(markdown).toContain("median over the rounds is 96.7% (lowest 96.0%, highest 97.5%)");
+    expect(markdown).toContain("The same ratio for on 0% is 101.0% (lowest 101.0%, highest 101.0%).");
+    expect(markdown).toContain("(off → on 100% → on 1% → on 0%, then on 100% → on 1% → on 0% → off, …)");
+    expect(markdown).toContain(
+      "Rounds (req/s, off / on 100% / on 1% / on 0%): 30,000 / 10,000 / 29,000 / 30,300;",
+    );
   });
 
   test("most rounds more than 5% under off → below", () => {
@@ -108,6 +125,7 @@ describe("the tracing section judges the 1% target on the ratio within each roun
     expect(meets).toContain("for on 1% 104.0% (lowest 102.5%, highest 107.1%)");
     expect(meets).toContain("| on 1% | 123.0 | 104.0% (meets: within 5% of off) | 73.8 | 49.2 | 1.50 | 0 |");
     expect(meets).toContain("| on 100% | 240.0 | 200.0% | 144.0 | 96.0 | 1.50 | 0 |");
+    expect(meets).toContain("for on 0% 101.0% (lowest 101.0%, highest 101.0%).");
     const below = tracingMarkdown(
       run,
       comparison(

@@ -1,5 +1,6 @@
 import type { FixedRateSample } from "./fixed-rate.ts";
 import type { BenchRun } from "./report.ts";
+import { roundOrder } from "./rounds.ts";
 import { OVERHEAD } from "./scenarios.ts";
 import { TRACING_VARIANTS, type TracingComparison, type TracingVariant } from "./tracing.ts";
 
@@ -31,6 +32,7 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
         .map((round) => gateway(round[variant]) / gateway(round.off)),
     );
   const onePercent = ratios("on 1%");
+  const zero = ratios("on 0%");
   const rows = TRACING_VARIANTS.map((variant) => {
     const ratio = ratios(variant);
     const target =
@@ -43,7 +45,7 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
     const p50 = spread(rounds.map((round) => round[variant].p50Ms)).median;
     return `| ${variant} | ${perRequest(variant, "gateway").toFixed(1)} | ${pct(ratio.median)}${target} | ${perRequest(variant, "ingress").toFixed(1)} | ${perRequest(variant, "proxy").toFixed(1)} | ${ms(p50)} | ${failed} |`;
   });
-  return { rows, onePercent };
+  return { rows, onePercent, zero };
 }
 
 /** The tracing comparison (bun run bench -- --only tracing) as a markdown section. */
@@ -53,6 +55,7 @@ export function tracingMarkdown(
 ): string {
   const off = comparison.results.off;
   const paired = pairedRatios(comparison.rounds, "on 1%");
+  const pairedZero = pairedRatios(comparison.rounds, "on 0%");
   const rows = TRACING_VARIANTS.map((variant) => {
     const result = comparison.results[variant];
     const ratio = off.rps > 0 ? result.rps / off.rps : 0;
@@ -70,19 +73,22 @@ export function tracingMarkdown(
   const rounds = comparison.rounds
     .map((round) => TRACING_VARIANTS.map((variant) => n0(round[variant])).join(" / "))
     .join("; ");
+  const order = (round: number) => roundOrder(TRACING_VARIANTS, round).join(" → ");
+  const range = (ratio: ReturnType<typeof spread>) =>
+    `${pct(ratio.median)} (lowest ${pct(ratio.min)}, highest ${pct(ratio.max)})`;
   return `## Tracing overhead (issue 20)
 
 - **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
-- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) three times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), on with every trace sampled, and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\`, \`OTEL_TRACES_SAMPLER_ARG=0.01\`. Both traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
-- Interleaved rounds, each in a rotated order (off → on 100% → on 1%, then on 100% → on 1% → off, …), each measurement once all three stacks are idle (the 100% stack's export backlog and garbage collection must not land on the next one's time); each row is its median round. The target is judged on the ratio within a round, on 1% ÷ off, whose median over the rounds is ${pct(paired.median)} (lowest ${pct(paired.min)}, highest ${pct(paired.max)}): drift between rounds cancels out of it.
+- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) ${TRACING_VARIANTS.length} times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\` and \`OTEL_TRACES_SAMPLER_ARG\` 1 (every trace sampled), 0.01, and 0 (every wrapper and sampling decision, nothing sampled or exported: what every request pays, whatever the ratio). The traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
+- Interleaved rounds, each in a rotated order (${order(1)}, then ${order(2)}, …), each measurement once all the stacks are idle (the 100% stack's export backlog and garbage collection must not land on the next one's time); each row is its median round. The target is judged on the ratio within a round, on 1% ÷ off, whose median over the rounds is ${range(paired)}: drift between rounds cancels out of it. The same ratio for on 0% is ${range(pairedZero)}.
 
 | tracing | req/s | p50 ms | p99 ms | req/s vs off | ingress CPU µs/req | proxy CPU µs/req | errors |
 |---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
-Rounds (req/s, off / on 100% / on 1%): ${rounds}.
+Rounds (req/s, ${TRACING_VARIANTS.join(" / ")}): ${rounds}.
 
-**The same load on every variant.** Then each stack got ${n0(comparison.fixedRate.rate)} requests/s from the load tester in rate mode (open loop) for ${run.durationS} s, in as many interleaved, rotated rounds, and what it cost is the CPU the ingress and the proxy used per answered request (from \`/proc\`; Redis and the load tester left out). Below saturation this reading does not move with the machine's speed the way req/s does, and a slower variant does not look cheaper for batching more. Each value is the median over the rounds; "vs off" is the median of the ratio within a round, for on 1% ${pct(fixed.onePercent.median)} (lowest ${pct(fixed.onePercent.min)}, highest ${pct(fixed.onePercent.max)}).
+**The same load on every variant.** Then each stack got ${n0(comparison.fixedRate.rate)} requests/s from the load tester in rate mode (open loop) for ${run.durationS} s, in as many interleaved, rotated rounds, and what it cost is the CPU the ingress and the proxy used per answered request (from \`/proc\`; Redis and the load tester left out). Below saturation this reading does not move with the machine's speed the way req/s does, and a slower variant does not look cheaper for batching more. Each value is the median over the rounds; "vs off" is the median of the ratio within a round, for on 1% ${range(fixed.onePercent)}, for on 0% ${range(fixed.zero)}.
 
 | tracing | gateway CPU µs/req | vs off | ingress µs/req | proxy µs/req | p50 ms | failed |
 |---|---|---|---|---|---|---|
