@@ -1,4 +1,4 @@
-import { type DeadLetterEntry, defaultUrgency } from "@rsd/shared";
+import { type DeadLetterEntry, replayUrgency } from "@rsd/shared";
 
 /**
  * A page of letters as a table (or JSON), without payloads. The tenant and urgency say which lane
@@ -14,7 +14,7 @@ export function printLetters(
     failedAt: new Date(letter.failedAt).toISOString(),
     attempts: letter.attempts ?? null,
     tenant: letter.tenant ?? null,
-    urgency: letter.urgency ?? defaultUrgency,
+    urgency: replayUrgency(letter),
     replayable: letter.request !== undefined,
     error: letter.error,
   }));

@@ -4,9 +4,9 @@ import {
   type DeadLetters,
   deadLetterBulkMax,
   deadLetterPageMax,
-  defaultUrgency,
   isStreamEntryId,
   type Logger,
+  replayUrgency,
 } from "@rsd/shared";
 import { Elysia } from "elysia";
 import { BadRequestError, HttpError, UnavailableError } from "../http/errors.ts";
@@ -30,7 +30,7 @@ export function presentDeadLetter(entry: DeadLetterEntry, withPayload: boolean) 
     attempts: entry.attempts ?? null,
     failedAt: entry.failedAt,
     tenant: entry.tenant ?? null,
-    urgency: entry.urgency ?? defaultUrgency,
+    urgency: replayUrgency(entry),
     kind: entry.request?.kind ?? null,
     size: Buffer.byteLength(entry.payload ?? ""),
     replayable: entry.request !== undefined,

@@ -2,7 +2,7 @@ import type { StreamEntry } from "./client/replies.ts";
 import { laneId } from "./keys.ts";
 import { LaneQueue } from "./lanes.ts";
 import { type ProtocolDeps, ProtocolOperations } from "./operations.ts";
-import { type DeadLetter, decodeDeadLetter } from "./records/dead-letter.ts";
+import { type DeadLetter, decodeDeadLetter, replayUrgency } from "./records/dead-letter.ts";
 import { encodeRequest, type RequestMessage } from "./records/request.ts";
 import { encodePending } from "./records/stored-result.ts";
 import { scripts } from "./scripts/index.ts";
@@ -131,7 +131,7 @@ export class DeadLetters extends ProtocolOperations {
     if (request.tenant !== undefined && !isTenantName(request.tenant)) return { status: "not-replayable" };
     const shard = Math.floor(Math.random() * this.keys.shards);
     const tenant = scopedTenant(request.tenant);
-    const urgency = letter.urgency ?? defaultUrgency;
+    const urgency = replayUrgency(letter);
     // A lane of its own unless it is (default, normal urgency), the shard stream itself.
     const onLane = this.lanes !== undefined && (tenant !== undefined || urgency !== defaultUrgency);
     const stream = onLane

@@ -18,7 +18,10 @@ import type { AttributeValue, SpanHandle } from "./types.ts";
  * object, attribute checks, span processor) is then cold every time it runs. Measured in one
  * process, a span cost about 4 µs when every request made one and 20 to 80 µs when one request in
  * 100 or 1,000 did. Made 64 at a time, the same spans are warm again. It also keeps the SDK off
- * the latency of the request that happened to be sampled.
+ * the latency of the request that happened to be sampled, though not off the event loop: a flush
+ * runs on this thread, and the one that hands the SDK's processor its 512th span also serializes
+ * that export batch (10 to 26 ms measured under saturation; docs/architecture.md, "Tracing on
+ * Bun", says why it stays here).
  *
  * The SDK still makes every span, with the ids, times, attributes, links and status recorded
  * here (ChosenIdGenerator hands it the ids), and its BatchSpanProcessor and OTLP exporter send

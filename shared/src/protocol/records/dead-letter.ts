@@ -1,4 +1,4 @@
-import { isUrgency } from "../tenant.ts";
+import { defaultUrgency, isUrgency } from "../tenant.ts";
 import { fieldMap, META } from "./fields.ts";
 import { decodeRequest, encodeRequest, type RequestMessage } from "./request.ts";
 
@@ -34,6 +34,14 @@ export interface DeadLetter {
    * not the normal one: a replay goes back onto a lane of that urgency.
    */
   urgency?: number;
+}
+
+/**
+ * The urgency a replay of `letter` gets with TENANT_LANES=on: the one it names, else the normal
+ * one (the field is left out for it, and letters from older proxies have none).
+ */
+export function replayUrgency(letter: DeadLetter): number {
+  return letter.urgency ?? defaultUrgency;
 }
 
 export function encodeDeadLetter(letter: DeadLetter): string[] {
