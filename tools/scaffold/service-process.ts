@@ -100,18 +100,22 @@ export class ServiceProcess {
     ) => T,
     { port, waitReady = true, readyTimeoutMs, ...options }: LaunchOptions,
   ): Promise<T> {
-    const service = new this({
-      ...options,
-      port: port ?? (options.env.PORT ? Number(options.env.PORT) : await freePort()),
-    });
-    if (!waitReady) return service;
-    try {
-      await service.waitReady(readyTimeoutMs);
-    } catch (error) {
-      await service.stop("SIGKILL");
-      throw error;
+    const fixed = port ?? (options.env.PORT ? Number(options.env.PORT) : undefined);
+    // A port that was free when asked may be taken before the service binds it (freePort): with a
+    // port of our own choosing, a start that failed on exactly that tries again on another one.
+    const attempts = fixed === undefined && waitReady ? 3 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const service = new this({ ...options, port: fixed ?? (await freePort()) });
+      if (!waitReady) return service;
+      try {
+        await service.waitReady(readyTimeoutMs);
+        return service;
+      } catch (error) {
+        await service.stop("SIGKILL");
+        const portTaken = service.output.some((line) => line.includes("EADDRINUSE"));
+        if (attempt >= attempts || !portTaken) throw error;
+      }
     }
-    return service;
   }
 
   /** Every line it wrote so far (the last `keepLines` of them, when that was given). */
