@@ -1,3 +1,4 @@
+import { allStarted } from "../../tools/scaffold/all-started.ts";
 import { TestRedis, type TestRedisOptions } from "./redis-server.ts";
 import { ServiceProcess } from "./service-process.ts";
 
@@ -33,7 +34,7 @@ export class Stack {
     const prefix = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const stack = new Stack(redis, prefix, options);
     try {
-      await Promise.all(
+      await allStarted(
         Array.from({ length: options.proxies ?? 2 }, (_, index) => stack.startProxy(`proxy-${index + 1}`)),
       );
       stack.ingress = await ServiceProcess.start(

@@ -1,6 +1,6 @@
 import { freePort } from "../scaffold/free-port.ts";
 import { RedisServer } from "../scaffold/redis-server.ts";
-import { ServiceProcess } from "../scaffold/service-process.ts";
+import { type LaunchOptions, ServiceProcess } from "../scaffold/service-process.ts";
 import { waitUntil } from "../scaffold/wait-until.ts";
 
 export { repoRoot } from "../scaffold/repo-root.ts";
@@ -14,10 +14,18 @@ export { repoRoot } from "../scaffold/repo-root.ts";
 export class Launcher {
   private readonly services: ServiceProcess[] = [];
   private readonly servers: RedisServer[] = [];
+  /**
+   * Starts still under way. A caller that starts several at once (Promise.all) and fails on the
+   * first failure calls stopAll while the others are still starting: stopAll waits for them, so a
+   * process that becomes ready after the failure is stopped too, not left running.
+   */
+  private readonly starting = new Set<Promise<unknown>>();
 
   async redis(extraArgs: string[] = []): Promise<{ url: string; pid: number }> {
-    const server = await RedisServer.start({ args: extraArgs, dirPrefix: "rsd-bench-redis-" });
-    this.servers.push(server);
+    const server = await this.track(
+      RedisServer.start({ args: extraArgs, dirPrefix: "rsd-bench-redis-" }),
+      this.servers,
+    );
     return { url: server.url, pid: server.pid! };
   }
 
@@ -63,7 +71,7 @@ export class Launcher {
     env: Record<string, string>,
     entry = `${kind}/src/main.ts`,
   ): Promise<ServiceProcess> {
-    const service = await ServiceProcess.launch({
+    return await this.launch({
       kind,
       name,
       entry,
@@ -77,12 +85,16 @@ export class Launcher {
       // Only the tail matters (for a start-up failure message); keep memory flat during long runs.
       keepLines: 100,
     });
-    this.services.push(service);
-    return service;
+  }
+
+  /** Starts any process ServiceProcess can (e.g. the fragile backend); stopAll stops it too. */
+  async launch(options: LaunchOptions): Promise<ServiceProcess> {
+    return await this.track(ServiceProcess.launch(options), this.services);
   }
 
   /** SIGTERM, then SIGKILL for anything still running after a short grace: the services, then Redis. */
   async stopAll(): Promise<void> {
+    while (this.starting.size > 0) await Promise.allSettled([...this.starting]);
     await Promise.all(this.services.splice(0).map((service) => service.stop("SIGTERM", 3000)));
     await Promise.all(
       this.servers.splice(0).map(async (server) => {
@@ -90,5 +102,17 @@ export class Launcher {
         await server.destroy();
       }),
     );
+  }
+
+  /** Registers what `start` yields in `into` as it settles, so stopAll never misses it. */
+  private track<T>(start: Promise<T>, into: T[]): Promise<T> {
+    const registered = start.then((started) => {
+      into.push(started);
+      return started;
+    });
+    this.starting.add(registered);
+    const done = () => this.starting.delete(registered);
+    registered.then(done, done);
+    return registered;
   }
 }

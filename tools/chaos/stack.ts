@@ -1,3 +1,4 @@
+import { allStarted } from "../scaffold/all-started.ts";
 import { freePort } from "../scaffold/free-port.ts";
 import { RedisServer } from "../scaffold/redis-server.ts";
 import { type LogLine, type ServiceKind, ServiceProcess } from "../scaffold/service-process.ts";
@@ -65,7 +66,7 @@ export class ChaosStack {
           podName: `ingress-${index + 1}`,
           process: undefined,
         });
-      await Promise.all(stack.slots.map((slot) => stack.launch(slot)));
+      await allStarted(stack.slots.map((slot) => stack.launch(slot)));
       return stack;
     } catch (error) {
       await stack.destroy();

@@ -31,21 +31,23 @@ export class ProtectionStack {
     terminals?: number;
   }): Promise<ProtectionStack> {
     const launcher = new Launcher();
+    // Not the launcher's: stop() stops it after the proxies, so their last calls find it alive.
+    // First, so a start that fails after it can stop it.
+    const backend = await ServiceProcess.launch({
+      kind: "fragile-backend",
+      entry: "tools/fragile-backend/main.ts",
+      env: {},
+      args: [
+        "--knee",
+        String(PROTECTION.knee),
+        "--base-ms",
+        String(PROTECTION.baseMs),
+        ...(options.backendArgs ?? []),
+      ],
+      keepLines: 50,
+    });
     try {
       const redis = await launcher.redis();
-      const backend = await ServiceProcess.launch({
-        kind: "fragile-backend",
-        entry: "tools/fragile-backend/main.ts",
-        env: {},
-        args: [
-          "--knee",
-          String(PROTECTION.knee),
-          "--base-ms",
-          String(PROTECTION.baseMs),
-          ...(options.backendArgs ?? []),
-        ],
-        keepLines: 50,
-      });
       const env = {
         REDIS_URL: redis.url,
         STREAM_PREFIX: "bench-protection",
@@ -80,6 +82,7 @@ export class ProtectionStack {
       return stack;
     } catch (error) {
       await launcher.stopAll();
+      await backend.stop("SIGKILL");
       throw error;
     }
   }
