@@ -58,6 +58,7 @@ describe("the tracing section judges the 1% target on the ratio within each roun
   const comparison = (
     rounds: [number, number][],
     cpu: [number, number][] = [[100, 101]],
+    saturationCpu: [number, number][] = [],
   ): TracingComparison => ({
     results: {
       off: result(rounds[0]![0]),
@@ -68,6 +69,12 @@ describe("the tracing section judges the 1% target on the ratio within each roun
     rounds: rounds.map(([off, onePercent]) => ({
       off,
       "on 100%": 10_000,
+      "on 1%": onePercent,
+      "on 0%": off * 1.01,
+    })),
+    saturationCpu: saturationCpu.map(([off, onePercent]) => ({
+      off,
+      "on 100%": off * 2,
       "on 1%": onePercent,
       "on 0%": off * 1.01,
     })),
@@ -138,5 +145,26 @@ describe("the tracing section judges the 1% target on the ratio within each roun
       ),
     );
     expect(below).toContain("| on 1% | 106.0 | 106.0% (**below**: more than 5% over off)");
+  });
+
+  test("at saturation the gateway's CPU per request is read against off's within each round", () => {
+    const rounds: [number, number][] = [[30_000, 28_000]];
+    // Per-round ratios of on 1%: 114.3%, 110%, 105%; off itself drifts from 30 to 40 µs.
+    const withCpu = tracingMarkdown(
+      run,
+      comparison(rounds, undefined, [
+        [35, 40],
+        [30, 33],
+        [40, 42],
+      ]),
+    );
+    expect(withCpu).toContain(
+      "per answered request (from `/proc`), for on 100% 200.0% (lowest 200.0%, highest 200.0%), for on 1% 110.0% (lowest 105.0%, highest 114.3%), for on 0% 101.0% (lowest 101.0%, highest 101.0%) of what off used in the same round",
+    );
+    // Without /proc (every round 0) the sentence is left out rather than made of zeros.
+    for (const cpu of [[], [[0, 0]]] as [number, number][][])
+      expect(tracingMarkdown(run, comparison(rounds, undefined, cpu))).not.toContain(
+        "What saturation costs in CPU",
+      );
   });
 });

@@ -40,6 +40,8 @@ test("bench --only tracing measures off, on 100%, on 1% and on 0%, at saturation
       const line = markdown.split("\n").find((l) => l.startsWith(`| ${variant} |`));
       expect(Number(line?.split("|")[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);
     }
+    // The saturation rounds' CPU per request, as ratios to off that were measured (not 0%).
+    expect(markdown).toMatch(/What saturation costs in CPU\.[^\n]*for on 1% [1-9]\d*\.\d%/);
     // The fixed-rate table: the same load on each, charged in gateway CPU per answered request.
     const fixedRate = markdown.slice(markdown.indexOf("| tracing | gateway CPU µs/req |"));
     for (const variant of ["off", "on 100%", "on 1%", "on 0%"]) {

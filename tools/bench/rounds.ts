@@ -13,6 +13,8 @@ export interface RoundsResult<Name extends string> {
   medians: Record<Name, PostResult>;
   /** req/s of every round, in the order they ran: the spread says how noisy the machine was. */
   perRound: Record<Name, number>[];
+  /** Every round's whole result (req/s, latency, CPU), in the order they ran. */
+  samples: Record<Name, PostResult>[];
 }
 
 export const median = (results: PostResult[]): PostResult => {
@@ -69,7 +71,7 @@ export async function interleavedRounds<Name extends string>(options: {
   >;
   log(`${label}: warming up`);
   for (const name of names) await runWrk({ ...targets[name].run, durationS: Math.min(3, durationS) });
-  const perRound: Record<Name, number>[] = [];
+  const samples: Record<Name, PostResult>[] = [];
   const pids = names.flatMap((name) => Object.values(targets[name].processes));
   for (let round = 1; round <= rounds; round++) {
     const order = roundOrder(names, round);
@@ -79,13 +81,19 @@ export async function interleavedRounds<Name extends string>(options: {
       await settle(pids);
       results[name].push(await measured({ ...target.run, durationS }, target.processes));
     }
-    perRound.push(
-      Object.fromEntries(names.map((name) => [name, results[name].at(-1)?.rps ?? 0])) as Record<Name, number>,
+    samples.push(
+      Object.fromEntries(names.map((name) => [name, results[name].at(-1) as PostResult])) as Record<
+        Name,
+        PostResult
+      >,
     );
   }
+  const perRound = samples.map(
+    (sample) => Object.fromEntries(names.map((name) => [name, sample[name].rps])) as Record<Name, number>,
+  );
   const medians = Object.fromEntries(names.map((name) => [name, median(results[name])])) as Record<
     Name,
     PostResult
   >;
-  return { medians, perRound };
+  return { medians, perRound, samples };
 }

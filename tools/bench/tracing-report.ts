@@ -14,8 +14,8 @@ function spread(values: number[]) {
   return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
 }
 
-/** `variant` ÷ off in req/s within each round. */
-function pairedRatios(rounds: TracingComparison["rounds"], variant: TracingVariant) {
+/** `variant` ÷ off within each round (req/s, or CPU per request). */
+function pairedRatios(rounds: Record<TracingVariant, number>[], variant: TracingVariant) {
   return spread(rounds.filter((round) => round.off > 0).map((round) => round[variant] / round.off));
 }
 
@@ -48,6 +48,22 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
   return { rows, onePercent, zero };
 }
 
+/**
+ * The gateway's CPU per request in the saturation rounds, each variant ÷ off within a round
+ * (empty when /proc was not readable): on a busy machine it reads steadier than req/s.
+ */
+function saturationCpuLine(
+  rounds: TracingComparison["saturationCpu"],
+  range: (ratio: ReturnType<typeof spread>) => string,
+): string {
+  const measured = rounds.filter((round) => round.off > 0);
+  if (measured.length === 0) return "";
+  const ratios = TRACING_VARIANTS.filter((variant) => variant !== "off")
+    .map((variant) => `for ${variant} ${range(pairedRatios(measured, variant))}`)
+    .join(", ");
+  return `\n\n**What saturation costs in CPU.** In the same rounds the ingress and the proxy used, per answered request (from \`/proc\`), ${ratios} of what off used in the same round (the median of the ratio within a round). On a busy machine this reads steadier than req/s (docs/architecture.md, "Where the saturation gap is").`;
+}
+
 /** The tracing comparison (bun run bench -- --only tracing) as a markdown section. */
 export function tracingMarkdown(
   run: Pick<BenchRun, "date" | "command" | "durationS" | "machine">,
@@ -76,6 +92,7 @@ export function tracingMarkdown(
   const order = (round: number) => roundOrder(TRACING_VARIANTS, round).join(" → ");
   const range = (ratio: ReturnType<typeof spread>) =>
     `${pct(ratio.median)} (lowest ${pct(ratio.min)}, highest ${pct(ratio.max)})`;
+  const saturationCpu = saturationCpuLine(comparison.saturationCpu, range);
   return `## Tracing overhead (issue 20)
 
 - **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
@@ -86,7 +103,7 @@ export function tracingMarkdown(
 |---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
-Rounds (req/s, ${TRACING_VARIANTS.join(" / ")}): ${rounds}.
+Rounds (req/s, ${TRACING_VARIANTS.join(" / ")}): ${rounds}.${saturationCpu}
 
 **The same load on every variant.** Then each stack got ${n0(comparison.fixedRate.rate)} requests/s from the load tester in rate mode (open loop) for ${run.durationS} s, in as many interleaved, rotated rounds, and what it cost is the CPU the ingress and the proxy used per answered request (from \`/proc\`; Redis and the load tester left out). Below saturation this reading does not move with the machine's speed the way req/s does, and a slower variant does not look cheaper for batching more. Each value is the median over the rounds; "vs off" is the median of the ratio within a round, for on 1% ${range(fixed.onePercent)}, for on 0% ${range(fixed.zero)}.
 

@@ -22,6 +22,11 @@ export interface TracingComparison {
   results: Record<TracingVariant, PostResult>;
   /** req/s of every round, in the order they ran. */
   rounds: Record<TracingVariant, number>[];
+  /**
+   * The gateway's CPU per request (ingress + proxy, µs, from /proc) in every saturation round:
+   * steadier than req/s on a busy machine (0 where /proc was not readable).
+   */
+  saturationCpu: Record<TracingVariant, number>[];
   /** The same load at TRACING_FIXED_RATE on each variant: CPU per answered request, every round. */
   fixedRate: { rate: number; rounds: Record<TracingVariant, FixedRateSample>[] };
   /** What reached the OTLP sink over the whole run. */
@@ -86,7 +91,7 @@ export async function runTracingComparison(
         processes: { ingress: ingress!, proxy: proxy! },
       };
     }
-    const { medians, perRound } = await interleavedRounds({
+    const { medians, perRound, samples } = await interleavedRounds({
       names: TRACING_VARIANTS,
       targets,
       rounds,
@@ -106,6 +111,15 @@ export async function runTracingComparison(
     return {
       results: medians,
       rounds: perRound,
+      saturationCpu: samples.map(
+        (sample) =>
+          Object.fromEntries(
+            TRACING_VARIANTS.map((variant) => {
+              const cpu = sample[variant].cpu?.usPerRequest;
+              return [variant, (cpu?.ingress ?? 0) + (cpu?.proxy ?? 0)];
+            }),
+          ) as Record<TracingVariant, number>,
+      ),
       fixedRate: { rate: TRACING_FIXED_RATE, rounds: fixed },
       exported: { ...sink.exported },
     };
