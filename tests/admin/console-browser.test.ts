@@ -38,11 +38,13 @@ describe("the console in a real browser", () => {
     expect(cookie?.value).not.toContain(adminKey);
 
     await page.locator("#redis-state.state-ok").waitFor({ timeout: 15_000 });
-    const fleet = (await call(dl.url, "/api/fleet", { key: clientKey })).body;
-    await waitFor("the page to show the fleet's terminals", async () => {
-      return (await page.textContent("#terminals")) === String(fleet.terminals);
+    // A proxy's first heartbeat may come up to 2 s after it is ready: wait for both in the fleet.
+    await waitFor("both proxies' terminals in /api/fleet", async () => {
+      return (await call(dl.url, "/api/fleet", { key: clientKey })).body.terminals === 10;
     });
-    expect(fleet.terminals).toBe(10);
+    await waitFor("the page to show the fleet's terminals", async () => {
+      return (await page.textContent("#terminals")) === "10";
+    });
 
     const throughput = async () => Number((await page.textContent("#throughput")) ?? "0") || 0;
     const before = await throughput();
