@@ -41,6 +41,11 @@ function machineBusyMs(): number {
   return (times.reduce((sum, value) => sum + value, 0) - idle) * tickMs;
 }
 
+/** The CPU µs per request of the processes `names` together (those not measured count 0). */
+export function usPerRequestOf(usPerRequest: Record<string, number> | undefined, names: string[]): number {
+  return names.reduce((sum, name) => sum + (usPerRequest?.[name] ?? 0), 0);
+}
+
 /** Starts counting; the returned function stops and divides by the requests answered meanwhile. */
 export function startCpuSample(
   processes: Record<string, number>,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCpuSample } from "./cpu.ts";
+import { startCpuSample, usPerRequestOf } from "./cpu.ts";
 import { runLoadTester } from "./load-tester.ts";
 import { roundOrder, settle } from "./rounds.ts";
 
@@ -74,10 +74,7 @@ export async function fixedRateRounds<Name extends string>(options: {
         });
         const answered = load.totals.completed;
         const usPerRequest = stop?.(answered, durationS).usPerRequest ?? {};
-        const gateway = Object.keys(target.processes).reduce(
-          (sum, process) => sum + (usPerRequest[process] ?? 0),
-          0,
-        );
+        const gateway = usPerRequestOf(usPerRequest, Object.keys(target.processes));
         samples[name] = {
           usPerRequest: { ...usPerRequest, gateway },
           answered,

@@ -1,3 +1,4 @@
+import { usPerRequestOf } from "./cpu.ts";
 import { type FixedRateSample, type FixedRateTarget, fixedRateRounds } from "./fixed-rate.ts";
 import { Launcher } from "./launcher.ts";
 import { interleavedRounds, type RoundTarget } from "./rounds.ts";
@@ -111,13 +112,14 @@ export async function runTracingComparison(
     return {
       results: medians,
       rounds: perRound,
+      // The same processes the fixed-rate rounds count: the gateway's, not Redis.
       saturationCpu: samples.map(
         (sample) =>
           Object.fromEntries(
-            TRACING_VARIANTS.map((variant) => {
-              const cpu = sample[variant].cpu?.usPerRequest;
-              return [variant, (cpu?.ingress ?? 0) + (cpu?.proxy ?? 0)];
-            }),
+            TRACING_VARIANTS.map((variant) => [
+              variant,
+              usPerRequestOf(sample[variant].cpu?.usPerRequest, ["ingress", "proxy"]),
+            ]),
           ) as Record<TracingVariant, number>,
       ),
       fixedRate: { rate: TRACING_FIXED_RATE, rounds: fixed },
