@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { roundOrder, settle } from "../../tools/bench/rounds.ts";
+import { measureIdle, roundOrder, settle } from "../../tools/bench/rounds.ts";
 import type { PostResult } from "../../tools/bench/scenarios.ts";
 import type { TracingComparison } from "../../tools/bench/tracing.ts";
 import { tracingMarkdown } from "../../tools/bench/tracing-report.ts";
@@ -21,7 +21,7 @@ describe("bench rounds: no target is favoured by its position", () => {
   test("settle returns once the processes are idle (a sleeping child), well before its deadline", async () => {
     const child = Bun.spawn(["sleep", "30"]);
     try {
-      const waited = await settle([child.pid], 10_000);
+      const waited = await settle([child.pid], { timeoutMs: 10_000 });
       expect(waited).toBeLessThan(10_000);
     } finally {
       child.kill();
@@ -31,10 +31,26 @@ describe("bench rounds: no target is favoured by its position", () => {
   test("settle gives up at its deadline while a process stays busy", async () => {
     const child = Bun.spawn(["bun", "-e", "for (;;) {}"]);
     try {
-      const waited = await settle([child.pid], 1_000);
+      const waited = await settle([child.pid], { timeoutMs: 1_000 });
       expect(waited).toBeGreaterThanOrEqual(1_000);
     } finally {
       child.kill();
+    }
+  });
+
+  test("measureIdle reads what processes use unloaded; settle then waits only for more than that", async () => {
+    const sleeping = Bun.spawn(["sleep", "30"]);
+    const spinning = Bun.spawn(["bun", "-e", "for (;;) {}"]);
+    try {
+      expect(await measureIdle([sleeping.pid], 250, 2)).toBeLessThan(0.05);
+      // A process that always spins uses a core or most of one (two cores, shared with this test).
+      const busy = await measureIdle([spinning.pid], 250, 2);
+      expect(busy).toBeGreaterThan(0.3);
+      // With that as its baseline the spinning process is "idle": settle returns before its deadline.
+      expect(await settle([spinning.pid], { timeoutMs: 10_000, baseline: 1 })).toBeLessThan(10_000);
+    } finally {
+      sleeping.kill();
+      spinning.kill();
     }
   });
 });
@@ -48,17 +64,21 @@ describe("the tracing section judges the 1% target on the ratio within each roun
     durationS: 10,
     machine: { nproc: 2, loadAverage: 0.1, commit: "abc1234" },
   } as Parameters<typeof tracingMarkdown>[0];
-  const sample = (gateway: number) => ({
+  const sample = (gateway: number, rps = 4000) => ({
     usPerRequest: { ingress: gateway * 0.6, proxy: gateway * 0.4, gateway },
-    answered: 4000,
+    answered: rps * 10,
     failed: 0,
+    rps,
     p50Ms: 1.5,
+    p99Ms: 3,
   });
   // on 0% reads off's value plus 1% in every round.
   const comparison = (
     rounds: [number, number][],
     cpu: [number, number][] = [[100, 101]],
     saturationCpu: [number, number][] = [],
+    /** The saturation scenario's rounds: [off, on 1%] req/s and [off, on 1%] gateway CPU. */
+    nominal: { rps: [number, number]; cpu: [number, number] }[] = [{ rps: [990, 989], cpu: [300, 303] }],
   ): TracingComparison => ({
     results: {
       off: result(rounds[0]![0]),
@@ -85,6 +105,14 @@ describe("the tracing section judges the 1% target on the ratio within each roun
         "on 100%": sample(off * 2),
         "on 1%": sample(onePercent),
         "on 0%": sample(off * 1.01),
+      })),
+    },
+    nominal: {
+      rounds: nominal.map(({ rps, cpu }) => ({
+        off: sample(cpu[0], rps[0]),
+        "on 100%": sample(cpu[0] * 1.5, rps[0] * 0.99),
+        "on 1%": sample(cpu[1], rps[1]),
+        "on 0%": sample(cpu[0], rps[0]),
       })),
     },
     exported: { requests: 3, bytes: 4096 },
@@ -166,5 +194,27 @@ describe("the tracing section judges the 1% target on the ratio within each roun
       expect(tracingMarkdown(run, comparison(rounds, undefined, cpu))).not.toContain(
         "What saturation costs in CPU",
       );
+  });
+
+  test("the saturation scenario: req/s of the 1,000 possible and CPU per request, against off within each round", () => {
+    const markdown = tracingMarkdown(
+      run,
+      comparison(
+        [[30_000, 29_000]],
+        undefined,
+        [],
+        [
+          { rps: [990, 975], cpu: [300, 315] },
+          { rps: [1000, 999], cpu: [320, 320] },
+          { rps: [960, 958], cpu: [290, 298.7] },
+        ],
+      ),
+    );
+    // on 1% ÷ off per round: req/s 98.5%, 99.9%, 99.8%; CPU 105%, 100%, 103%. The medians of
+    // the columns (975 ÷ 990, 315 ÷ 300) would say 98.5% and 105%.
+    expect(markdown).toContain("in 3 interleaved, rotated rounds");
+    expect(markdown).toContain("(req/s for on 1%: 99.8% (lowest 98.5%, highest 99.9%))");
+    expect(markdown).toContain("| on 1% | 975 | 97.5% | 99.8% | 1.50 | 3.00 | 315.0 | 103.0% | 0 |");
+    expect(markdown).toContain("| on 100% | 980 | 98.0% | 99.0% | 1.50 | 3.00 | 450.0 | 150.0% | 0 |");
   });
 });

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 
 // A one-second smoke run of `bun run bench -- --only tracing`: it keeps working, writes its own
 // section and leaves the rest of the file alone. The numbers of such a run mean nothing.
-test("bench --only tracing measures off, on 100%, on 1% and on 0%, at saturation and at a fixed rate, into its own section", async () => {
+test("bench --only tracing measures off, on 100%, on 1% and on 0%, at saturation, at a fixed rate and in the saturation scenario, into its own section", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rsd-bench-tracing-"));
   const output = join(dir, "benchmarks.md");
   writeFileSync(output, "# Benchmarks\n\nthe full run's text stays\n");
@@ -47,6 +47,16 @@ test("bench --only tracing measures off, on 100%, on 1% and on 0%, at saturation
     for (const variant of ["off", "on 100%", "on 1%", "on 0%"]) {
       const line = fixedRate.split("\n").find((l) => l.startsWith(`| ${variant} |`));
       expect(Number(line?.split("|")[2]?.trim())).toBeGreaterThan(0);
+    }
+    // The saturation scenario (3 proxies × 50 terminals at 150 ms) on each: answered, with CPU.
+    const nominal = markdown.slice(markdown.indexOf("| tracing | req/s | of 1,000 |"));
+    for (const variant of ["off", "on 100%", "on 1%", "on 0%"]) {
+      const cells = nominal
+        .split("\n")
+        .find((l) => l.startsWith(`| ${variant} |`))
+        ?.split("|");
+      expect(Number(cells?.[2]?.trim().replace(/,/g, ""))).toBeGreaterThan(0);
+      expect(Number(cells?.[7]?.trim())).toBeGreaterThan(0);
     }
     // The traced stacks exported to the sink.
     expect(markdown).toMatch(/The sink received [1-9][\d,]* exports/);

@@ -98,47 +98,19 @@ export async function runSaturation(
   const dir = mkdtempSync(join(tmpdir(), "rsd-bench-"));
   try {
     const redis = await launcher.redis();
-    const env = serviceEnv(redis.url, "bench-saturation");
-    await Promise.all(
-      Array.from({ length: SATURATION.proxies }, (_, index) =>
-        launcher.service("proxy", `proxy-${index + 1}`, {
-          ...env,
-          POD_NAME: `bench-proxy-${index + 1}`,
-          TERMINALS: String(SATURATION.terminals),
-          PROCESSING_MS: String(SATURATION.processingMs),
-        }),
-      ),
-    );
-    const ingress = await launcher.service("ingress", "ingress", {
-      ...env,
-      POD_NAME: "bench-ingress",
-      MAX_QUEUE_DEPTH: "0",
-    });
+    const { ingress } = await startSaturationStack(launcher, serviceEnv(redis.url, "bench-saturation"));
     await expectRoundTrip(ingress.url, OVERHEAD_BODY);
 
     const terminals = SATURATION.proxies * SATURATION.terminals;
-    const connections = terminals * 2;
-    const theoreticalRps = terminals / (SATURATION.processingMs / 1000);
+    const theoreticalRps = SATURATION_RPS;
+    const args = saturationLoadArgs(durationS);
     const jsonPath = join(dir, "saturation.json");
-    const args = [
-      "--mode",
-      "concurrent",
-      "--concurrency",
-      String(connections),
-      "--duration",
-      String(durationS),
-      "--warmup",
-      "1",
-      "--max-error-rate",
-      "100%",
-      "--no-progress",
-    ];
-    log(`saturation: ${connections} connections, closed loop, 1 s warm-up + ${durationS} s`);
+    log(`saturation: ${SATURATION_CONNECTIONS} connections, closed loop, 1 s warm-up + ${durationS} s`);
     const load = await runLoadTester({ url: ingress.url, args, durationS, jsonPath, name: "saturation" });
     const achievedRps = load.throughput.succeededPerS;
     const meanProcessingMs = load.server.meanProcessingMs;
     return {
-      connections,
+      connections: SATURATION_CONNECTIONS,
       theoreticalRps,
       achievedRps,
       efficiency: achievedRps / theoreticalRps,
@@ -151,6 +123,49 @@ export async function runSaturation(
     await launcher.stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The saturation scenario's most requests per second: every terminal busy with a 150 ms request. */
+export const SATURATION_RPS = (SATURATION.proxies * SATURATION.terminals) / (SATURATION.processingMs / 1000);
+
+/** Twice as many connections as terminals: a request always waits in Redis for each terminal. */
+export const SATURATION_CONNECTIONS = SATURATION.proxies * SATURATION.terminals * 2;
+
+/** The saturation scenario's services: 3 proxies × 50 terminals at 150 ms, one ingress without shedding. */
+export async function startSaturationStack(launcher: Launcher, env: Record<string, string>) {
+  const proxies = await Promise.all(
+    Array.from({ length: SATURATION.proxies }, (_, index) =>
+      launcher.service("proxy", `proxy-${index + 1}`, {
+        ...env,
+        POD_NAME: `bench-proxy-${index + 1}`,
+        TERMINALS: String(SATURATION.terminals),
+        PROCESSING_MS: String(SATURATION.processingMs),
+      }),
+    ),
+  );
+  const ingress = await launcher.service("ingress", "ingress", {
+    ...env,
+    POD_NAME: "bench-ingress",
+    MAX_QUEUE_DEPTH: "0",
+  });
+  return { ingress, proxies };
+}
+
+/** The load tester's arguments for the saturation scenario: a closed loop, a warm-up, then `durationS`. */
+export function saturationLoadArgs(durationS: number, warmupS = 1): string[] {
+  return [
+    "--mode",
+    "concurrent",
+    "--concurrency",
+    String(SATURATION_CONNECTIONS),
+    "--duration",
+    String(durationS),
+    "--warmup",
+    String(warmupS),
+    "--max-error-rate",
+    "100%",
+    "--no-progress",
+  ];
 }
 
 /** One wrk run with the CPU of `processes` sampled over it. */

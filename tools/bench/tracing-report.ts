@@ -1,7 +1,7 @@
-import type { FixedRateSample } from "./fixed-rate.ts";
+import type { LoadSample } from "./load-rounds.ts";
 import type { BenchRun } from "./report.ts";
 import { roundOrder } from "./rounds.ts";
-import { OVERHEAD } from "./scenarios.ts";
+import { OVERHEAD, SATURATION, SATURATION_CONNECTIONS, SATURATION_RPS } from "./scenarios.ts";
 import { TRACING_VARIANTS, type TracingComparison, type TracingVariant } from "./tracing.ts";
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -24,7 +24,7 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
   const rounds = fixed.rounds;
   const perRequest = (variant: TracingVariant, process: string) =>
     spread(rounds.map((round) => round[variant].usPerRequest[process] ?? 0)).median;
-  const gateway = (sample: FixedRateSample) => sample.usPerRequest.gateway ?? 0;
+  const gateway = (sample: LoadSample) => sample.usPerRequest.gateway ?? 0;
   const ratios = (variant: TracingVariant) =>
     spread(
       rounds
@@ -46,6 +46,27 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
     return `| ${variant} | ${perRequest(variant, "gateway").toFixed(1)} | ${pct(ratio.median)}${target} | ${perRequest(variant, "ingress").toFixed(1)} | ${perRequest(variant, "proxy").toFixed(1)} | ${ms(p50)} | ${failed} |`;
   });
   return { rows, onePercent, zero };
+}
+
+/**
+ * The saturation scenario's rounds: each variant's medians, with its req/s and gateway CPU per
+ * request ÷ off's within each round.
+ */
+function nominalRows(nominal: TracingComparison["nominal"]) {
+  const rounds = nominal.rounds;
+  const median = (variant: TracingVariant, read: (sample: LoadSample) => number) =>
+    spread(rounds.map((round) => read(round[variant]))).median;
+  const ratio = (variant: TracingVariant, read: (sample: LoadSample) => number) =>
+    spread(
+      rounds.filter((round) => read(round.off) > 0).map((round) => read(round[variant]) / read(round.off)),
+    );
+  const rps = (sample: LoadSample) => sample.rps;
+  const cpu = (sample: LoadSample) => sample.usPerRequest.gateway ?? 0;
+  const rows = TRACING_VARIANTS.map((variant) => {
+    const failed = rounds.reduce((sum, round) => sum + round[variant].failed, 0);
+    return `| ${variant} | ${n0(median(variant, rps))} | ${pct(median(variant, rps) / SATURATION_RPS)} | ${pct(ratio(variant, rps).median)} | ${ms(median(variant, (sample) => sample.p50Ms))} | ${ms(median(variant, (sample) => sample.p99Ms))} | ${median(variant, cpu).toFixed(1)} | ${pct(ratio(variant, cpu).median)} | ${failed} |`;
+  });
+  return { rows, onePercent: ratio("on 1%", rps), fullCpu: ratio("on 100%", cpu) };
 }
 
 /**
@@ -93,6 +114,7 @@ export function tracingMarkdown(
   const range = (ratio: ReturnType<typeof spread>) =>
     `${pct(ratio.median)} (lowest ${pct(ratio.min)}, highest ${pct(ratio.max)})`;
   const saturationCpu = saturationCpuLine(comparison.saturationCpu, range);
+  const nominal = nominalRows(comparison.nominal);
   return `## Tracing overhead (issue 20)
 
 - **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
@@ -110,6 +132,12 @@ Rounds (req/s, ${TRACING_VARIANTS.join(" / ")}): ${rounds}.${saturationCpu}
 | tracing | gateway CPU µs/req | vs off | ingress µs/req | proxy µs/req | p50 ms | failed |
 |---|---|---|---|---|---|---|
 ${fixed.rows.join("\n")}
+
+**Where the backend is the limit.** Last, the saturation scenario of the main table (${SATURATION.proxies} proxies × ${SATURATION.terminals} terminals, PROCESSING_MS=${SATURATION.processingMs}, at most ${n0(SATURATION_RPS)} req/s; the load tester keeps ${SATURATION_CONNECTIONS} connections in a closed loop) on a stack per variant, in ${comparison.nominal.rounds.length} interleaved, rotated rounds: the deployment the gateway is built for, a slow backend behind a few terminals. The gateway CPU is the ingress's and the three proxies'; "vs off" is the median of the ratio within a round (req/s for on 1%: ${range(nominal.onePercent)}).
+
+| tracing | req/s | of ${n0(SATURATION_RPS)} | req/s vs off | p50 ms | p99 ms | gateway CPU µs/req | CPU vs off | failed |
+|---|---|---|---|---|---|---|---|---|
+${nominal.rows.join("\n")}
 
 The sink received ${n0(comparison.exported.requests)} exports, ${n0(comparison.exported.bytes / 1024)} KiB.
 `;

@@ -1,8 +1,17 @@
 import { usPerRequestOf } from "./cpu.ts";
-import { type FixedRateSample, type FixedRateTarget, fixedRateRounds } from "./fixed-rate.ts";
 import { Launcher } from "./launcher.ts";
+import { fixedRateRounds, type LoadSample, type LoadTarget, loadTesterRounds } from "./load-rounds.ts";
 import { interleavedRounds, type RoundTarget } from "./rounds.ts";
-import { overheadTarget, type PostResult, serviceEnv } from "./scenarios.ts";
+import {
+  expectRoundTrip,
+  OVERHEAD_BODY,
+  overheadTarget,
+  type PostResult,
+  SATURATION_CONNECTIONS,
+  saturationLoadArgs,
+  serviceEnv,
+  startSaturationStack,
+} from "./scenarios.ts";
 
 /**
  * The tracing variants compared (issue 20): off, on with every trace sampled, on with 1%, and on
@@ -29,7 +38,13 @@ export interface TracingComparison {
    */
   saturationCpu: Record<TracingVariant, number>[];
   /** The same load at TRACING_FIXED_RATE on each variant: CPU per answered request, every round. */
-  fixedRate: { rate: number; rounds: Record<TracingVariant, FixedRateSample>[] };
+  fixedRate: { rate: number; rounds: Record<TracingVariant, LoadSample>[] };
+  /**
+   * The saturation scenario (3 proxies × 50 terminals at 150 ms, a closed loop of 300 connections)
+   * on each variant, every round: what tracing costs where the backend, not the gateway, is the
+   * limit, as in the deployments the gateway is built for.
+   */
+  nominal: { rounds: Record<TracingVariant, LoadSample>[] };
   /** What reached the OTLP sink over the whole run. */
   exported: { requests: number; bytes: number };
 }
@@ -78,7 +93,7 @@ export async function runTracingComparison(
   const sink = startSink();
   try {
     const targets = {} as Record<TracingVariant, RoundTarget>;
-    const fixedTargets = {} as Record<TracingVariant, FixedRateTarget>;
+    const fixedTargets = {} as Record<TracingVariant, LoadTarget>;
     for (const variant of TRACING_VARIANTS) {
       const target = await overheadTarget(launcher, (redisUrl) => ({
         ...serviceEnv(redisUrl, "bench-tracing"),
@@ -109,6 +124,13 @@ export async function runTracingComparison(
       log,
       label: "tracing at a fixed rate",
     });
+    const nominal = await nominalRounds({
+      launcher,
+      sinkUrl: sink.url,
+      rounds: Math.min(NOMINAL_ROUNDS, rounds),
+      durationS,
+      log,
+    });
     return {
       results: medians,
       rounds: perRound,
@@ -123,6 +145,7 @@ export async function runTracingComparison(
           ) as Record<TracingVariant, number>,
       ),
       fixedRate: { rate: TRACING_FIXED_RATE, rounds: fixed },
+      nominal: { rounds: nominal },
       exported: { ...sink.exported },
     };
   } finally {
@@ -130,4 +153,55 @@ export async function runTracingComparison(
     await launcher.stopAll();
     sink.stop();
   }
+}
+
+/** Rounds of the saturation scenario: its result hardly scatters (the backend's 150 ms sets it). */
+const NOMINAL_ROUNDS = 3;
+
+/**
+ * The saturation scenario on each variant (a stack of its own per variant, on its own
+ * redis-server), warmed once unmeasured, then in interleaved, rotated rounds; the CPU counted is the
+ * ingress's and the three proxies'.
+ */
+async function nominalRounds(options: {
+  launcher: Launcher;
+  sinkUrl: string;
+  rounds: number;
+  durationS: number;
+  log: (line: string) => void;
+}): Promise<Record<TracingVariant, LoadSample>[]> {
+  const { launcher, sinkUrl, rounds, durationS, log } = options;
+  const targets = {} as Record<TracingVariant, LoadTarget>;
+  for (const variant of TRACING_VARIANTS) {
+    const redis = await launcher.redis();
+    const { ingress, proxies } = await startSaturationStack(launcher, {
+      ...serviceEnv(redis.url, "bench-tracing-nominal"),
+      ...tracingEnv(variant, sinkUrl),
+    });
+    await expectRoundTrip(ingress.url, OVERHEAD_BODY);
+    const processes: Record<string, number> = { ingress: ingress.pid };
+    for (const proxy of proxies) processes[proxy.name] = proxy.pid;
+    targets[variant] = { ingressUrl: ingress.url, processes };
+  }
+  log(`tracing in the saturation scenario: warming up`);
+  await loadTesterRounds({
+    names: TRACING_VARIANTS,
+    targets,
+    args: saturationLoadArgs(Math.min(3, durationS), 0),
+    describe: "warm-up",
+    rounds: 1,
+    durationS: Math.min(3, durationS),
+    log,
+    label: "tracing in the saturation scenario",
+  });
+  return await loadTesterRounds({
+    names: TRACING_VARIANTS,
+    targets,
+    args: saturationLoadArgs(durationS, 0),
+    describe: `${SATURATION_CONNECTIONS} connections, closed loop`,
+    rounds,
+    durationS,
+    log,
+    label: "tracing in the saturation scenario",
+  });
 }
