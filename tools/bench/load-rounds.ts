@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCpuSample, usPerRequestOf } from "./cpu.ts";
 import { runLoadTester } from "./load-tester.ts";
-import { measureIdle, roundOrder, settle } from "./rounds.ts";
+import { measureIdle, type RoundsOptions, roundOrder, settle } from "./rounds.ts";
 
 /** What one load-tester measurement found: CPU µs per answered request by process, and the load's figures. */
 export interface LoadSample {
@@ -28,18 +28,14 @@ export interface LoadTarget {
  * interleaved, rotated rounds, each once all the targets are idle: what each costs is then the CPU
  * its processes use per answered request, beside what the load tester saw.
  */
-export async function loadTesterRounds<Name extends string>(options: {
-  names: readonly Name[];
-  targets: Record<Name, LoadTarget>;
-  /** The load tester's arguments, --url left out. */
-  args: string[];
-  /** What the load is, for the log (e.g. "4000 req/s"). */
-  describe: string;
-  rounds: number;
-  durationS: number;
-  log: (line: string) => void;
-  label: string;
-}): Promise<Record<Name, LoadSample>[]> {
+export async function loadTesterRounds<Name extends string>(
+  options: RoundsOptions<Name, LoadTarget> & {
+    /** The load tester's arguments, --url left out. */
+    args: string[];
+    /** What the load is, for the log (e.g. "4000 req/s"). */
+    describe: string;
+  },
+): Promise<Record<Name, LoadSample>[]> {
   const { names, targets, args, describe, rounds, durationS, log, label } = options;
   const dir = mkdtempSync(join(tmpdir(), "rsd-bench-load-rounds-"));
   const pids = names.flatMap((name) => Object.values(targets[name].processes));
@@ -87,15 +83,9 @@ export async function loadTesterRounds<Name extends string>(options: {
  * saturation does, by tens of percent on a shared VM), and it does not fold in the batching a
  * saturated server gains, which makes a slower variant look cheaper per request.
  */
-export function fixedRateRounds<Name extends string>(options: {
-  names: readonly Name[];
-  targets: Record<Name, LoadTarget>;
-  rate: number;
-  rounds: number;
-  durationS: number;
-  log: (line: string) => void;
-  label: string;
-}): Promise<Record<Name, LoadSample>[]> {
+export function fixedRateRounds<Name extends string>(
+  options: RoundsOptions<Name, LoadTarget> & { rate: number },
+): Promise<Record<Name, LoadSample>[]> {
   const { rate, ...rest } = options;
   return loadTesterRounds({
     ...rest,

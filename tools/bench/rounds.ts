@@ -22,6 +22,17 @@ export const median = (results: PostResult[]): PostResult => {
   return sorted[Math.floor(sorted.length / 2)] as PostResult;
 };
 
+/** The targets and rounds of an interleaved comparison, whatever the load and the target. */
+export interface RoundsOptions<Name extends string, Target> {
+  names: readonly Name[];
+  targets: Record<Name, Target>;
+  rounds: number;
+  durationS: number;
+  log: (line: string) => void;
+  /** Names the comparison in the log. */
+  label: string;
+}
+
 /**
  * Waits until the processes `pids` are idle together, at most `timeoutMs`: a target must not pay
  * for what the one measured before it still does after its load stopped (a garbage collection, a
@@ -77,14 +88,9 @@ export function roundOrder<Name>(names: readonly Name[], round: number): Name[] 
  * rounds each target runs once unmeasured, for at most 3 s (JIT, connection pools, Redis's
  * allocations).
  */
-export async function interleavedRounds<Name extends string>(options: {
-  names: readonly Name[];
-  targets: Record<Name, RoundTarget>;
-  rounds: number;
-  durationS: number;
-  log: (line: string) => void;
-  label: string;
-}): Promise<RoundsResult<Name>> {
+export async function interleavedRounds<Name extends string>(
+  options: RoundsOptions<Name, RoundTarget>,
+): Promise<RoundsResult<Name>> {
   const { names, targets, rounds, durationS, log, label } = options;
   const results = Object.fromEntries(names.map((name) => [name, [] as PostResult[]])) as Record<
     Name,
