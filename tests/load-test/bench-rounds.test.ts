@@ -42,15 +42,30 @@ describe("bench rounds: no target is favoured by its position", () => {
     const sleeping = Bun.spawn(["sleep", "30"]);
     const spinning = Bun.spawn(["bun", "-e", "for (;;) {}"]);
     try {
-      expect(await measureIdle([sleeping.pid], 250, 2)).toBeLessThan(0.05);
+      const windows = { windowMs: 250, windows: 2, settleTimeoutMs: 500 };
+      expect(await measureIdle([sleeping.pid], windows)).toBeLessThan(0.05);
       // A process that always spins uses a core or most of one (two cores, shared with this test).
-      const busy = await measureIdle([spinning.pid], 250, 2);
+      const busy = await measureIdle([spinning.pid], windows);
       expect(busy).toBeGreaterThan(0.3);
       // With that as its baseline the spinning process is "idle": settle returns before its deadline.
       expect(await settle([spinning.pid], { timeoutMs: 10_000, baseline: 1 })).toBeLessThan(10_000);
     } finally {
       sleeping.kill();
       spinning.kill();
+    }
+  });
+
+  test("measureIdle lets a load's aftermath finish first: a process busy for a while then quiet reads idle", async () => {
+    // Spins for 1.5 s (a backlog of spans to export, say), then sleeps.
+    const child = Bun.spawn([
+      "bun",
+      "-e",
+      "const end = Date.now() + 1500; while (Date.now() < end) {} setTimeout(() => {}, 30_000);",
+    ]);
+    try {
+      expect(await measureIdle([child.pid], { windowMs: 250, windows: 2 })).toBeLessThan(0.05);
+    } finally {
+      child.kill();
     }
   });
 });

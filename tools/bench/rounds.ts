@@ -58,9 +58,16 @@ export async function settle(
  * The share of one core the processes `pids` use together with no load offered: the least of
  * `windows` windows of `windowMs`. Idle services are not silent (each polls Redis a few times a
  * second: about 1.5% of a core for an ingress or a proxy on the bench machine), so 16 of them
- * would never look idle to a fixed threshold; settle waits for this much plus its margin.
+ * would never look idle to a fixed threshold; settle waits for this much plus its margin. It first
+ * lets them finish what a load before left them (settle with no baseline, within its deadline), so
+ * a backlog of spans to export is not taken for idle.
  */
-export async function measureIdle(pids: number[], windowMs = 1000, windows = 3): Promise<number> {
+export async function measureIdle(
+  pids: number[],
+  options: { windowMs?: number; windows?: number; settleTimeoutMs?: number } = {},
+): Promise<number> {
+  const { windowMs = 1000, windows = 3, settleTimeoutMs = 10_000 } = options;
+  await settle(pids, { timeoutMs: settleTimeoutMs });
   let least = Number.POSITIVE_INFINITY;
   for (let window = 0; window < windows; window++) {
     const before = cpuMsOf(pids);

@@ -102,7 +102,6 @@ export async function runSaturation(
     await expectRoundTrip(ingress.url, OVERHEAD_BODY);
 
     const terminals = SATURATION.proxies * SATURATION.terminals;
-    const theoreticalRps = SATURATION_RPS;
     const args = saturationLoadArgs(durationS);
     const jsonPath = join(dir, "saturation.json");
     log(`saturation: ${SATURATION_CONNECTIONS} connections, closed loop, 1 s warm-up + ${durationS} s`);
@@ -111,9 +110,9 @@ export async function runSaturation(
     const meanProcessingMs = load.server.meanProcessingMs;
     return {
       connections: SATURATION_CONNECTIONS,
-      theoreticalRps,
+      theoreticalRps: SATURATION_RPS,
       achievedRps,
-      efficiency: achievedRps / theoreticalRps,
+      efficiency: achievedRps / SATURATION_RPS,
       meanProcessingMs,
       refillEfficiency: meanProcessingMs ? achievedRps / (terminals / (meanProcessingMs / 1000)) : null,
       load,

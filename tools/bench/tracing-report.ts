@@ -19,18 +19,26 @@ function pairedRatios(rounds: Record<TracingVariant, number>[], variant: Tracing
   return spread(rounds.filter((round) => round.off > 0).map((round) => round[variant] / round.off));
 }
 
+/** The ingress's and the proxies' CPU per answered request in one load-tester measurement. */
+const gatewayCpu = (sample: LoadSample) => sample.usPerRequest.gateway ?? 0;
+
+/** `read` of `variant` ÷ `read` of off within each round of load-tester measurements. */
+function sampleRatios(
+  rounds: Record<TracingVariant, LoadSample>[],
+  variant: TracingVariant,
+  read: (sample: LoadSample) => number,
+) {
+  return spread(
+    rounds.filter((round) => read(round.off) > 0).map((round) => read(round[variant]) / read(round.off)),
+  );
+}
+
 /** The fixed-rate rounds: each variant's medians, and its gateway CPU ÷ off's within each round. */
 function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
   const rounds = fixed.rounds;
   const perRequest = (variant: TracingVariant, process: string) =>
     spread(rounds.map((round) => round[variant].usPerRequest[process] ?? 0)).median;
-  const gateway = (sample: LoadSample) => sample.usPerRequest.gateway ?? 0;
-  const ratios = (variant: TracingVariant) =>
-    spread(
-      rounds
-        .filter((round) => gateway(round.off) > 0)
-        .map((round) => gateway(round[variant]) / gateway(round.off)),
-    );
+  const ratios = (variant: TracingVariant) => sampleRatios(rounds, variant, gatewayCpu);
   const onePercent = ratios("on 1%");
   const zero = ratios("on 0%");
   const rows = TRACING_VARIANTS.map((variant) => {
@@ -57,16 +65,14 @@ function nominalRows(nominal: TracingComparison["nominal"]) {
   const median = (variant: TracingVariant, read: (sample: LoadSample) => number) =>
     spread(rounds.map((round) => read(round[variant]))).median;
   const ratio = (variant: TracingVariant, read: (sample: LoadSample) => number) =>
-    spread(
-      rounds.filter((round) => read(round.off) > 0).map((round) => read(round[variant]) / read(round.off)),
-    );
+    sampleRatios(rounds, variant, read);
   const rps = (sample: LoadSample) => sample.rps;
-  const cpu = (sample: LoadSample) => sample.usPerRequest.gateway ?? 0;
+  const cpu = gatewayCpu;
   const rows = TRACING_VARIANTS.map((variant) => {
     const failed = rounds.reduce((sum, round) => sum + round[variant].failed, 0);
     return `| ${variant} | ${n0(median(variant, rps))} | ${pct(median(variant, rps) / SATURATION_RPS)} | ${pct(ratio(variant, rps).median)} | ${ms(median(variant, (sample) => sample.p50Ms))} | ${ms(median(variant, (sample) => sample.p99Ms))} | ${median(variant, cpu).toFixed(1)} | ${pct(ratio(variant, cpu).median)} | ${failed} |`;
   });
-  return { rows, onePercent: ratio("on 1%", rps), fullCpu: ratio("on 100%", cpu) };
+  return { rows, onePercent: ratio("on 1%", rps) };
 }
 
 /**
