@@ -31,6 +31,12 @@ export interface RoundsOptions<Name extends string, Target> {
   log: (line: string) => void;
   /** Names the comparison in the log. */
   label: string;
+  /**
+   * Seconds of unmeasured load on each target before the first round (default: 3, or durationS
+   * when shorter). The JIT keeps compiling for about a minute under a new load, on threads whose
+   * CPU the rounds count: a comparison that reads a few percent wants more.
+   */
+  warmupS?: number;
 }
 
 /**
@@ -92,7 +98,7 @@ export function roundOrder<Name>(names: readonly Name[], round: number): Name[] 
  * Measures every target `rounds` times, interleaved and rotated (roundOrder), each for
  * `durationS` after the machine settled (settle): a shared machine's speed drifts by tens of
  * percent within minutes, and interleaving puts every target through the same drift. Before the
- * rounds each target runs once unmeasured, for at most 3 s (JIT, connection pools, Redis's
+ * rounds each target runs once unmeasured, for `warmupS` (JIT, connection pools, Redis's
  * allocations).
  */
 export async function interleavedRounds<Name extends string>(
@@ -103,8 +109,9 @@ export async function interleavedRounds<Name extends string>(
     Name,
     PostResult[]
   >;
-  log(`${label}: warming up`);
-  for (const name of names) await runWrk({ ...targets[name].run, durationS: Math.min(3, durationS) });
+  const warmupS = options.warmupS ?? Math.min(3, durationS);
+  log(`${label}: warming up, ${warmupS} s each`);
+  for (const name of names) await runWrk({ ...targets[name].run, durationS: warmupS });
   const samples: Record<Name, PostResult>[] = [];
   const pids = names.flatMap((name) => Object.values(targets[name].processes));
   const baseline = await measureIdle(pids);

@@ -2,7 +2,12 @@ import type { LoadSample } from "./load-rounds.ts";
 import type { BenchRun } from "./report.ts";
 import { roundOrder } from "./rounds.ts";
 import { OVERHEAD, SATURATION, SATURATION_CONNECTIONS, SATURATION_RPS } from "./scenarios.ts";
-import { TRACING_VARIANTS, type TracingComparison, type TracingVariant } from "./tracing.ts";
+import {
+  TRACING_VARIANTS,
+  type TracingComparison,
+  type TracingVariant,
+  WARMUP_PER_ROUND_S,
+} from "./tracing.ts";
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -41,6 +46,7 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
   const ratios = (variant: TracingVariant) => sampleRatios(rounds, variant, gatewayCpu);
   const onePercent = ratios("on 1%");
   const zero = ratios("on 0%");
+  const noise = ratios("off again");
   const rows = TRACING_VARIANTS.map((variant) => {
     const ratio = ratios(variant);
     const target =
@@ -53,7 +59,7 @@ function fixedRateRows(fixed: TracingComparison["fixedRate"]) {
     const p50 = spread(rounds.map((round) => round[variant].p50Ms)).median;
     return `| ${variant} | ${perRequest(variant, "gateway").toFixed(1)} | ${pct(ratio.median)}${target} | ${perRequest(variant, "ingress").toFixed(1)} | ${perRequest(variant, "proxy").toFixed(1)} | ${ms(p50)} | ${failed} |`;
   });
-  return { rows, onePercent, zero };
+  return { rows, onePercent, zero, noise };
 }
 
 /**
@@ -72,7 +78,7 @@ function nominalRows(nominal: TracingComparison["nominal"]) {
     const failed = rounds.reduce((sum, round) => sum + round[variant].failed, 0);
     return `| ${variant} | ${n0(median(variant, rps))} | ${pct(median(variant, rps) / SATURATION_RPS)} | ${pct(ratio(variant, rps).median)} | ${ms(median(variant, (sample) => sample.p50Ms))} | ${ms(median(variant, (sample) => sample.p99Ms))} | ${median(variant, cpu).toFixed(1)} | ${pct(ratio(variant, cpu).median)} | ${failed} |`;
   });
-  return { rows, onePercent: ratio("on 1%", rps) };
+  return { rows, onePercent: ratio("on 1%", rps), noise: ratio("off again", rps) };
 }
 
 /**
@@ -99,6 +105,7 @@ export function tracingMarkdown(
   const off = comparison.results.off;
   const paired = pairedRatios(comparison.rounds, "on 1%");
   const pairedZero = pairedRatios(comparison.rounds, "on 0%");
+  const pairedNoise = pairedRatios(comparison.rounds, "off again");
   const rows = TRACING_VARIANTS.map((variant) => {
     const result = comparison.results[variant];
     const ratio = off.rps > 0 ? result.rps / off.rps : 0;
@@ -124,8 +131,8 @@ export function tracingMarkdown(
   return `## Tracing overhead (issue 20)
 
 - **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
-- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) ${TRACING_VARIANTS.length} times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\` and \`OTEL_TRACES_SAMPLER_ARG\` 1 (every trace sampled), 0.01, and 0 (every wrapper and sampling decision, nothing sampled or exported: what every request pays, whatever the ratio). The traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
-- Interleaved rounds, each in a rotated order (${order(1)}, then ${order(2)}, …), each measurement once all the stacks are idle (the 100% stack's export backlog and garbage collection must not land on the next one's time); each row is its median round. The target is judged on the ratio within a round, on 1% ÷ off, whose median over the rounds is ${range(paired)}: drift between rounds cancels out of it. The same ratio for on 0% is ${range(pairedZero)}.
+- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) ${TRACING_VARIANTS.length} times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\` and \`OTEL_TRACES_SAMPLER_ARG\` 1 (every trace sampled), 0.01, and 0 (every wrapper and sampling decision, nothing sampled or exported: what every request pays, whatever the ratio), and off again, a second untraced stack started and measured like off: its ratio to off is how far two identical stacks read apart in this run, the noise the other ratios are read against. Each stack first runs unmeasured for ${WARMUP_PER_ROUND_S * run.durationS} s (the JIT of a traced stack keeps compiling for about a minute). The traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
+- Interleaved rounds, each in a rotated order (${order(1)}, then ${order(2)}, …), each measurement once all the stacks are idle (the 100% stack's export backlog and garbage collection must not land on the next one's time); each row is its median round. The target is judged on the ratio within a round, on 1% ÷ off, whose median over the rounds is ${range(paired)}: drift between rounds cancels out of it. The same ratio for on 0% is ${range(pairedZero)}, and for off again ${range(pairedNoise)}.
 
 | tracing | req/s | p50 ms | p99 ms | req/s vs off | ingress CPU µs/req | proxy CPU µs/req | errors |
 |---|---|---|---|---|---|---|---|
@@ -133,13 +140,13 @@ ${rows.join("\n")}
 
 Rounds (req/s, ${TRACING_VARIANTS.join(" / ")}): ${rounds}.${saturationCpu}
 
-**The same load on every variant.** Then each stack got ${n0(comparison.fixedRate.rate)} requests/s from the load tester in rate mode (open loop) for ${run.durationS} s, in as many interleaved, rotated rounds, and what it cost is the CPU the ingress and the proxy used per answered request (from \`/proc\`; Redis and the load tester left out). Below saturation this reading does not move with the machine's speed the way req/s does, and a slower variant does not look cheaper for batching more. Each value is the median over the rounds; "vs off" is the median of the ratio within a round, for on 1% ${range(fixed.onePercent)}, for on 0% ${range(fixed.zero)}.
+**The same load on every variant.** Then each stack got ${n0(comparison.fixedRate.rate)} requests/s from the load tester in rate mode (open loop) for ${run.durationS} s, in as many interleaved, rotated rounds, and what it cost is the CPU the ingress and the proxy used per answered request (from \`/proc\`; Redis and the load tester left out). Below saturation this reading does not move with the machine's speed the way req/s does, and a slower variant does not look cheaper for batching more. Each value is the median over the rounds; "vs off" is the median of the ratio within a round, for on 1% ${range(fixed.onePercent)}, for on 0% ${range(fixed.zero)}, for off again ${range(fixed.noise)}.
 
 | tracing | gateway CPU µs/req | vs off | ingress µs/req | proxy µs/req | p50 ms | failed |
 |---|---|---|---|---|---|---|
 ${fixed.rows.join("\n")}
 
-**Where the backend is the limit.** Last, the saturation scenario of the main table (${SATURATION.proxies} proxies × ${SATURATION.terminals} terminals, PROCESSING_MS=${SATURATION.processingMs}, at most ${n0(SATURATION_RPS)} req/s; the load tester keeps ${SATURATION_CONNECTIONS} connections in a closed loop) on a stack per variant, in ${comparison.nominal.rounds.length} interleaved, rotated rounds: the deployment the gateway is built for, a slow backend behind a few terminals. The gateway CPU is the ingress's and the three proxies'; "vs off" is the median of the ratio within a round (req/s for on 1%: ${range(nominal.onePercent)}).
+**Where the backend is the limit.** Last, the saturation scenario of the main table (${SATURATION.proxies} proxies × ${SATURATION.terminals} terminals, PROCESSING_MS=${SATURATION.processingMs}, at most ${n0(SATURATION_RPS)} req/s; the load tester keeps ${SATURATION_CONNECTIONS} connections in a closed loop) on a stack per variant, in ${comparison.nominal.rounds.length} interleaved, rotated rounds: the deployment the gateway is built for, a slow backend behind a few terminals. The gateway CPU is the ingress's and the three proxies'; "vs off" is the median of the ratio within a round (req/s for on 1%: ${range(nominal.onePercent)}; for off again: ${range(nominal.noise)}).
 
 | tracing | req/s | of ${n0(SATURATION_RPS)} | req/s vs off | p50 ms | p99 ms | gateway CPU µs/req | CPU vs off | failed |
 |---|---|---|---|---|---|---|---|---|

@@ -14,12 +14,29 @@ import {
 } from "./scenarios.ts";
 
 /**
- * The tracing variants compared (issue 20): off, on with every trace sampled, on with 1%, and on
- * with a ratio of 0: every wrapper and sampling decision, nothing sampled or exported, which
- * splits what 1% costs into what every request pays and what the sampled ones add.
+ * The tracing variants compared (issue 20): off, on with every trace sampled, on with 1%, on
+ * with a ratio of 0 (every wrapper and sampling decision, nothing sampled or exported, which
+ * splits what 1% costs into what every request pays and what the sampled ones add), and off
+ * again: a second untraced stack, identical to off, whose ratio to off is the noise of the run,
+ * the scale against which the others' few percent are read.
  */
-export const TRACING_VARIANTS = ["off", "on 100%", "on 1%", "on 0%"] as const;
+export const TRACING_VARIANTS = ["off", "on 100%", "on 1%", "on 0%", "off again"] as const;
 export type TracingVariant = (typeof TRACING_VARIANTS)[number];
+
+/** OTEL_TRACES_SAMPLER_ARG of each variant; undefined: tracing off. */
+const SAMPLER_ARG: Record<TracingVariant, string | undefined> = {
+  off: undefined,
+  "on 100%": "1",
+  "on 1%": "0.01",
+  "on 0%": "0",
+  "off again": undefined,
+};
+
+/**
+ * Seconds of load on each stack before the rounds, per second of a round: the JIT of a traced
+ * stack keeps compiling for about a minute (docs/architecture.md, "What stop 28 added").
+ */
+export const WARMUP_PER_ROUND_S = 3;
 
 /**
  * The offered load of the CPU comparison (requests/s): under what even the 100% stack answers at
@@ -51,12 +68,13 @@ export interface TracingComparison {
 
 /** The OTEL_* variables of each variant; the sink is a local OTLP/HTTP receiver. */
 function tracingEnv(variant: TracingVariant, sinkUrl: string): Record<string, string> {
-  if (variant === "off") return {};
+  const ratio = SAMPLER_ARG[variant];
+  if (ratio === undefined) return {};
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
     OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-    OTEL_TRACES_SAMPLER_ARG: { "on 100%": "1", "on 1%": "0.01", "on 0%": "0" }[variant],
+    OTEL_TRACES_SAMPLER_ARG: ratio,
   };
 }
 
@@ -114,6 +132,7 @@ export async function runTracingComparison(
       durationS,
       log,
       label: "tracing",
+      warmupS: WARMUP_PER_ROUND_S * durationS,
     });
     const fixed = await fixedRateRounds({
       names: TRACING_VARIANTS,
