@@ -31,12 +31,6 @@ export interface RoundsOptions<Name extends string, Target> {
   log: (line: string) => void;
   /** Names the comparison in the log. */
   label: string;
-  /**
-   * Seconds of unmeasured load on each target before the first round (default: 3, or durationS
-   * when shorter). The JIT keeps compiling for about a minute under a new load, on threads whose
-   * CPU the rounds count: a comparison that reads a few percent wants more.
-   */
-  warmupS?: number;
 }
 
 /**
@@ -102,7 +96,14 @@ export function roundOrder<Name>(names: readonly Name[], round: number): Name[] 
  * allocations).
  */
 export async function interleavedRounds<Name extends string>(
-  options: RoundsOptions<Name, RoundTarget>,
+  options: RoundsOptions<Name, RoundTarget> & {
+    /**
+     * Seconds of unmeasured load on each target before the first round (default: 3, or durationS
+     * when shorter). The JIT keeps compiling for about a minute under a new load, on threads whose
+     * CPU the rounds count: a comparison that reads a few percent wants more.
+     */
+    warmupS?: number;
+  },
 ): Promise<RoundsResult<Name>> {
   const { names, targets, rounds, durationS, log, label } = options;
   const results = Object.fromEntries(names.map((name) => [name, [] as PostResult[]])) as Record<

@@ -2,12 +2,7 @@ import type { LoadSample } from "./load-rounds.ts";
 import type { BenchRun } from "./report.ts";
 import { roundOrder } from "./rounds.ts";
 import { OVERHEAD, SATURATION, SATURATION_CONNECTIONS, SATURATION_RPS } from "./scenarios.ts";
-import {
-  TRACING_VARIANTS,
-  type TracingComparison,
-  type TracingVariant,
-  WARMUP_PER_ROUND_S,
-} from "./tracing.ts";
+import { TRACING_VARIANTS, type TracingComparison, type TracingVariant } from "./tracing.ts";
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -131,7 +126,7 @@ export function tracingMarkdown(
   return `## Tracing overhead (issue 20)
 
 - **Date:** ${run.date.toISOString().replace(/\.\d+Z$/, "Z")}; **command:** \`${run.command}\` (each measurement ${run.durationS} s); ${run.machine.nproc} CPUs, load average ${run.machine.loadAverage} at the start${run.machine.loadAverage > run.machine.nproc / 2 ? " (other work was running: the rounds below scatter, and the ratios are not to be trusted to a few percent)" : ""}; commit ${run.machine.commit}
-- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) ${TRACING_VARIANTS.length} times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\` and \`OTEL_TRACES_SAMPLER_ARG\` 1 (every trace sampled), 0.01, and 0 (every wrapper and sampling decision, nothing sampled or exported: what every request pays, whatever the ratio), and off again, a second untraced stack started and measured like off: its ratio to off is how far two identical stacks read apart in this run, the noise the other ratios are read against. Each stack first runs unmeasured for ${WARMUP_PER_ROUND_S * run.durationS} s (the JIT of a traced stack keeps compiling for about a minute). The traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
+- The overhead scenario (PROCESSING_MS=0, one ingress, one proxy with ${OVERHEAD.terminals} terminals, ${OVERHEAD.connections} wrk connections) ${TRACING_VARIANTS.length} times side by side, each stack on its own redis-server: tracing off (no \`OTEL_EXPORTER_OTLP_ENDPOINT\`), and on with \`OTEL_TRACES_SAMPLER=parentbased_traceidratio\` and \`OTEL_TRACES_SAMPLER_ARG\` 1 (every trace sampled), 0.01, and 0 (every wrapper and sampling decision, nothing sampled or exported: what every request pays, whatever the ratio), and off again, a second untraced stack started and measured like off: its ratio to off is how far two identical stacks read apart in this run, the noise the other ratios are read against. Each stack first runs unmeasured for ${comparison.warmupS} s (the JIT of a traced stack keeps compiling for about a minute). The traced stacks export OTLP/HTTP protobuf to a sink in the bench process; wrk sends no \`traceparent\`, so every request is a new trace sampled at the ingress.
 - Interleaved rounds, each in a rotated order (${order(1)}, then ${order(2)}, …), each measurement once all the stacks are idle (the 100% stack's export backlog and garbage collection must not land on the next one's time); each row is its median round. The target is judged on the ratio within a round, on 1% ÷ off, whose median over the rounds is ${range(paired)}: drift between rounds cancels out of it. The same ratio for on 0% is ${range(pairedZero)}, and for off again ${range(pairedNoise)}.
 
 | tracing | req/s | p50 ms | p99 ms | req/s vs off | ingress CPU µs/req | proxy CPU µs/req | errors |

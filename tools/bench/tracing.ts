@@ -36,7 +36,7 @@ const SAMPLER_ARG: Record<TracingVariant, string | undefined> = {
  * Seconds of load on each stack before the rounds, per second of a round: the JIT of a traced
  * stack keeps compiling for about a minute (docs/architecture.md, "What stop 28 added").
  */
-export const WARMUP_PER_ROUND_S = 3;
+const WARMUP_PER_ROUND_S = 3;
 
 /**
  * The offered load of the CPU comparison (requests/s): under what even the 100% stack answers at
@@ -64,6 +64,8 @@ export interface TracingComparison {
   nominal: { rounds: Record<TracingVariant, LoadSample>[] };
   /** What reached the OTLP sink over the whole run. */
   exported: { requests: number; bytes: number };
+  /** Seconds each stack ran unmeasured before the saturation rounds. */
+  warmupS: number;
 }
 
 /** The OTEL_* variables of each variant; the sink is a local OTLP/HTTP receiver. */
@@ -110,6 +112,7 @@ export async function runTracingComparison(
   const launcher = new Launcher();
   const sink = startSink();
   try {
+    const warmupS = WARMUP_PER_ROUND_S * durationS;
     const targets = {} as Record<TracingVariant, RoundTarget>;
     const fixedTargets = {} as Record<TracingVariant, LoadTarget>;
     for (const variant of TRACING_VARIANTS) {
@@ -132,7 +135,7 @@ export async function runTracingComparison(
       durationS,
       log,
       label: "tracing",
-      warmupS: WARMUP_PER_ROUND_S * durationS,
+      warmupS,
     });
     const fixed = await fixedRateRounds({
       names: TRACING_VARIANTS,
@@ -166,6 +169,7 @@ export async function runTracingComparison(
       fixedRate: { rate: TRACING_FIXED_RATE, rounds: fixed },
       nominal: { rounds: nominal },
       exported: { ...sink.exported },
+      warmupS,
     };
   } finally {
     // A graceful stop: the traced services flush to the sink before it goes.
